@@ -1,0 +1,1 @@
+"""Seeded generators and bundled-data loaders; each returns train and test splits."""

@@ -1,0 +1,1 @@
+"""Problems of the suite: values, gradients, metrics and high-accuracy reference solves."""

@@ -1,0 +1,1 @@
+"""Turn benchopt's parquet outputs into tables, figures and regression checks."""

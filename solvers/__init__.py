@@ -1,0 +1,1 @@
+"""Classical, unrolled and implicit solvers, the shared proximal operators and training loop."""

@@ -1,0 +1,1 @@
+"""Classical first-order solvers, batched over problem instances."""

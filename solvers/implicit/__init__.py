@@ -1,0 +1,1 @@
+"""Implicit (fixed-point) learned solvers."""

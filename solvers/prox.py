@@ -1,0 +1,34 @@
+"""Proximal operators of scalar (separable) penalties; the one place they are written.
+
+All functions are batched and differentiable with autograd, so unrolled models can learn the
+thresholds through them.
+"""
+import torch
+import torch.nn.functional as F
+
+
+def soft_threshold(u, thresh):
+    r"""Soft-thresholding, the prox of :math:`\mu\|\cdot\|_1`.
+
+    .. math:: \mathrm{ST}(u, \mu) = \mathrm{sign}(u)\max(|u| - \mu, 0)
+
+    Parameters
+    ----------
+    u : Tensor, shape (B, n)
+    thresh : float or Tensor broadcastable to ``u`` (e.g. shape (B, 1) or (n,))
+        Non-negative threshold(s) :math:`\mu`.
+    """
+    if isinstance(thresh, (int, float)):
+        return F.softshrink(u, float(thresh)) if thresh > 0 else u.clone()
+    # u - clip(u, -mu, mu) equals the formula above and is two fused kernels instead of five.
+    return u - torch.clamp(u, -thresh, thresh)
+
+
+def nonneg_soft_threshold(u, thresh):
+    r"""Prox of :math:`\mu\|\cdot\|_1 + \iota_{\ge 0}`: :math:`\max(u - \mu, 0)`."""
+    return torch.relu(u - thresh)
+
+
+def project_box(u, low=0.0, high=1.0):
+    """Euclidean projection onto the box [low, high]^n."""
+    return torch.clamp(u, low, high)

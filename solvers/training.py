@@ -1,0 +1,190 @@
+"""The one training loop of the suite, used by every learned solver.
+
+Adam with an optional learning-rate schedule, mini-batches drawn from a seeded generator,
+early stopping on a validation split (the best validation state is restored), a tqdm progress
+bar that is quiet in CI, and a loss that is a callable so supervised, semi-supervised and
+unsupervised objectives all go through the same code.
+"""
+import copy
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from l2obench.objectives.validation import check_choice, check_int, check_real
+
+SCHEDULES = ("constant", "cosine", "plateau")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run (and so enters the cache key).
+
+    Parameters
+    ----------
+    n_steps : int
+        Maximum number of optimizer steps (mini-batches).
+    batch_size : int
+        Mini-batch size (64 in Chen et al. 2018).
+    lr : float
+        Adam learning rate (5e-4 in Chen et al. 2018).
+    schedule : {'constant', 'cosine', 'plateau'}
+        'cosine' anneals to 0 over ``n_steps``; 'plateau' divides the rate by 10 when the
+        validation loss stops improving for ``patience // 2`` evaluations.
+    eval_every : int
+        Steps between two validation evaluations.
+    patience : int
+        Evaluations without improvement before stopping; 0 disables early stopping.
+    grad_clip : float or None
+        Clip the global gradient norm to this value.
+    seed : int
+        Seed of the mini-batch sampler.
+    """
+
+    n_steps: int = 2000
+    batch_size: int = 64
+    lr: float = 5e-4
+    schedule: str = "cosine"
+    eval_every: int = 50
+    patience: int = 10
+    grad_clip: float | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        check_int("n_steps", self.n_steps, low=1)
+        check_int("batch_size", self.batch_size, low=1)
+        check_real("lr", self.lr, low=0.0, low_open=True)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_int("eval_every", self.eval_every, low=1)
+        check_int("patience", self.patience, low=0)
+        if self.grad_clip is not None:
+            check_real("grad_clip", self.grad_clip, low=0.0, low_open=True)
+        check_int("seed", self.seed)
+
+    def as_dict(self):
+        return asdict(self)
+
+
+@dataclass
+class TrainHistory:
+    """What happened during training; ``train_time`` is wall-clock seconds."""
+
+    steps: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    best_val: float = math.inf
+    best_step: int = 0
+    n_steps_done: int = 0
+    train_time: float = 0.0
+    stopped_early: bool = False
+    diverged: bool = False
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def progress_disabled():
+    """Progress bars are off in CI and when stderr is not a terminal (tqdm's ``None``)."""
+    return True if os.environ.get("CI") else None
+
+
+def _evaluate(model, loss_fn, data, batch_size):
+    """Mean loss over ``data`` in chunks, without building a graph."""
+    n = data[0].shape[0]
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, n, batch_size):
+            chunk = tuple(t[start:start + batch_size] for t in data)
+            total += float(loss_fn(model, *chunk)) * chunk[0].shape[0]
+    return total / n
+
+
+def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc="training"):
+    """Train ``model`` in place to minimise ``loss_fn`` and return a :class:`TrainHistory`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    loss_fn : callable
+        ``loss_fn(model, *batch) -> scalar tensor``, the mean loss over the batch.
+    train_data, val_data : tuple of Tensor
+        Tensors sharing their first (sample) dimension; mini-batches slice all of them.
+    config : TrainConfig
+    parameters : iterable of Parameter, optional
+        Parameters to optimise (default: all of ``model`` that require grad). Stage-wise
+        training passes the parameters of the current stage only.
+    desc : str
+        Label of the progress bar.
+    """
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}.")
+    n_train = train_data[0].shape[0]
+    if n_train == 0 or val_data[0].shape[0] == 0:
+        raise ValueError("train_data and val_data must each hold at least one sample.")
+    params = [p for p in (model.parameters() if parameters is None else parameters) if p.requires_grad]
+    if not params:
+        raise ValueError("parameters: nothing to train (no tensor requires grad).")
+
+    optimizer = torch.optim.Adam(params, lr=config.lr)
+    scheduler = None
+    if config.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.n_steps)
+    elif config.schedule == "plateau":
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=0.1, patience=max(config.patience // 2, 1))
+    generator = torch.Generator().manual_seed(config.seed)
+
+    history = TrainHistory()
+    best_state = copy.deepcopy(model.state_dict())
+    history.best_val = _evaluate(model, loss_fn, val_data, config.batch_size * 16)
+    bad_evals, running, n_running = 0, 0.0, 0
+    perm, cursor = torch.randperm(n_train, generator=generator), 0
+    t_start = time.perf_counter()
+    bar = tqdm(range(1, config.n_steps + 1), desc=desc, disable=progress_disabled(), leave=False)
+    for step in bar:
+        if cursor + config.batch_size > n_train:
+            perm, cursor = torch.randperm(n_train, generator=generator), 0
+        idx = perm[cursor:cursor + config.batch_size]
+        cursor += config.batch_size
+        loss = loss_fn(model, *(t[idx] for t in train_data))
+        if not torch.isfinite(loss):
+            history.diverged = True
+            break
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+        optimizer.step()
+        if config.schedule == "cosine":
+            scheduler.step()
+        running += float(loss)
+        n_running += 1
+        history.n_steps_done = step
+
+        if step % config.eval_every == 0 or step == config.n_steps:
+            val = _evaluate(model, loss_fn, val_data, config.batch_size * 16)
+            history.steps.append(step)
+            history.train_loss.append(running / n_running)
+            history.val_loss.append(val)
+            running, n_running = 0.0, 0
+            bar.set_postfix(val=f"{val:.3e}", best=f"{history.best_val:.3e}")
+            if config.schedule == "plateau":
+                scheduler.step(val)
+            if not math.isfinite(val):
+                history.diverged = True
+                break
+            if val < history.best_val:
+                history.best_val, history.best_step, bad_evals = val, step, 0
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                bad_evals += 1
+                if config.patience and bad_evals >= config.patience:
+                    history.stopped_early = True
+                    break
+    bar.close()
+    model.load_state_dict(best_state)
+    history.train_time = time.perf_counter() - t_start
+    return history

@@ -1,0 +1,1 @@
+"""Unrolled (learned) solvers built on the classical steps."""
