@@ -1,0 +1,101 @@
+r"""Sparse analysis with a learned transform: metrics and certificates.
+
+Problem (Heaton & Wu Fung, "Explainable AI via Learning to Optimize", Sci. Rep. 2023):
+:math:`\min_x \|\Theta x\|_1` s.t. :math:`Ax = d`. Every function is batched over the rows of
+``x`` (B, n) and returns one value per sample unless said otherwise.
+
+**Certificates** (same paper). Each inference gets, per property, a label from where its value
+falls in the distribution of that property over the model's *training* inferences (the
+calibration set): **pass** at or below the 68th percentile, **warning** in (68th, 95th],
+**fail** above the 95th percentile. Fail follows the paper; the 68 % band (one standard
+deviation of a Gaussian) is our choice for warning, so that in distribution about 68 / 27 / 5 %
+of the inferences pass / warn / fail, and a shift shows as a larger fail rate. Properties:
+*fidelity* :math:`\|Ax - d\|/\|d\|` and *regulariser* :math:`\|\tilde\Theta x\|_1` with
+:math:`\tilde\Theta = \Theta/\|\Theta\|_2` the solver's own transform (the identity for a
+solver without one). The paper's box-constraint certificate does not apply: :math:`x` is free.
+"""
+import math
+
+import torch
+
+from l2obench.objectives.validation import check_real
+
+CERTIFICATE_LEVELS = (68.0, 95.0)
+LABELS = ("pass", "warning", "fail")
+PROPERTIES = ("fidelity", "regulariser")
+
+
+def normalized_transform(theta, n, dtype):
+    """:math:`\\Theta/\\|\\Theta\\|_2`, or the identity when ``theta`` is None."""
+    if theta is None:
+        return torch.eye(n, dtype=dtype)
+    theta = torch.as_tensor(theta, dtype=dtype)
+    return theta / torch.linalg.matrix_norm(theta, 2).clamp_min(1e-12)
+
+
+def analysis_l1(x, theta):
+    """Problem value :math:`\\|\\Theta x\\|_1`."""
+    return (x @ theta.T).abs().sum(1)
+
+
+def relative_error(x, x_true):
+    """:math:`\\|x - x^\\star\\| / \\|x^\\star\\|`."""
+    return (x - x_true).norm(dim=1) / x_true.norm(dim=1).clamp_min(1e-300)
+
+
+def constraint_violation(x, A, d):
+    """Relative residual of the constraint, :math:`\\|Ax - d\\| / \\|d\\|`."""
+    return (x @ A.T - d).norm(dim=1) / d.norm(dim=1).clamp_min(1e-300)
+
+
+def sparsity(x, theta, rel_tol=1e-2):
+    """Fraction of entries of :math:`\\Theta x` with :math:`|\\cdot| \\le` ``rel_tol`` :math:`\\|\\Theta x\\|_\\infty`."""
+    check_real("rel_tol", rel_tol, low=0.0)
+    ax = (x @ theta.T).abs()
+    return (ax <= rel_tol * ax.amax(1, keepdim=True)).to(x.dtype).mean(1)
+
+
+def certificate_thresholds(calibration_values, levels=CERTIFICATE_LEVELS):
+    """Percentiles ``levels`` of a property over the training (calibration) inferences."""
+    q = torch.tensor([lvl / 100.0 for lvl in levels], dtype=torch.float64)
+    return torch.quantile(calibration_values.to(torch.float64), q)
+
+
+def certify(values, thresholds):
+    """Labels 0 (pass), 1 (warning), 2 (fail): how many thresholds each value exceeds."""
+    return (values.to(torch.float64)[:, None] > thresholds[None, :]).sum(1)
+
+
+def certificate_rates(labels):
+    """Share of pass / warning / fail labels."""
+    return {name: float((labels == k).to(torch.float64).mean()) for k, name in enumerate(LABELS)}
+
+
+def properties(x, A, d, theta):
+    """Per-sample values of the certified properties."""
+    return {"fidelity": constraint_violation(x, A, d), "regulariser": analysis_l1(x, theta)}
+
+
+def evaluate(x, x_true, A, d, theta=None, calibration=None, prefix=""):
+    """All metrics of one split; ``calibration = (x_cal, d_cal)`` adds certificate rates.
+
+    A result with NaN or Inf entries is flagged (``diverged=True``) with NaN metrics.
+    """
+    keys = ["rel_error", "constraint_violation", "regulariser", "sparsity"]
+    keys += [f"cert_{p}_{lab}" for p in PROPERTIES for lab in LABELS] if calibration else []
+    finite = bool(torch.isfinite(x).all())
+    if calibration is not None:
+        finite = finite and bool(torch.isfinite(calibration[0]).all())
+    if not finite:
+        return {"diverged": True, **{prefix + k: math.nan for k in keys}}
+    theta = normalized_transform(theta, A.shape[1], x.dtype)
+    out = {"rel_error": relative_error(x, x_true).mean(),
+           "constraint_violation": constraint_violation(x, A, d).mean(),
+           "regulariser": analysis_l1(x, theta).mean(), "sparsity": sparsity(x, theta).mean()}
+    if calibration is not None:
+        x_cal, d_cal = calibration
+        ref, now = properties(x_cal, A, d_cal, theta), properties(x, A, d, theta)
+        for p in PROPERTIES:
+            rates = certificate_rates(certify(now[p], certificate_thresholds(ref[p])))
+            out.update({f"cert_{p}_{lab}": rates[lab] for lab in LABELS})
+    return {"diverged": False, **{prefix + k: float(v) for k, v in out.items()}}
