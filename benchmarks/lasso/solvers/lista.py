@@ -1,0 +1,36 @@
+"""LISTA, untied weights (Gregor & LeCun 2010; Chen et al. 2018).
+
+Thin adapter: training happens in `set_objective` (outside the timed `run`) through
+`l2obench.solvers.unrolled`; `run(n_iter)` applies the first n_iter layers, then ISTA.
+"""
+from benchopt import BaseSolver
+
+from l2obench.solvers.unrolled.lasso_benchmark import fit_for_benchmark, skip_reason
+
+
+class Solver(BaseSolver):
+    name = "LISTA"
+    sampling_strategy = "iteration"
+    requirements = []
+    parameters = {
+        "n_layers": [16],
+        "loss": ["supervised"],
+        "n_steps": [2000],
+        "lr": [1e-3],
+        "stagewise": [False],
+    }
+    test_config = {"n_layers": 3, "n_steps": 20}
+
+    def skip(self, **objective_dict):
+        return skip_reason(self.loss, objective_dict)
+
+    def set_objective(self, **objective_dict):
+        self.X, self.lmbd = objective_dict["X_test"], objective_dict["lmbd"]
+        self.model, self.info = fit_for_benchmark(
+            "lista", objective_dict, seed=self.get_seed(use_repetition=True), **self._parameters)
+
+    def run(self, n_iter):
+        self.Z = self.model.solve(self.X, self.lmbd, n_iter)
+
+    def get_result(self):
+        return dict(Z=self.Z, **self.info)

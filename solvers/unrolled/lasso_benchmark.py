@@ -1,0 +1,57 @@
+"""The library side of the learned-solver adapters in ``benchmarks/lasso/solvers/``.
+
+An adapter calls :func:`fit_for_benchmark` in ``set_objective`` (outside benchopt's timed
+``run``), then ``model.solve(X_test, lmbd, n_iter)`` in ``run`` and returns ``info`` with the
+iterate from ``get_result``. Training uses the objective's TRAIN split only.
+"""
+from l2obench.objectives.validation import check_int
+from l2obench.solvers.training import TrainConfig
+
+from .fit import fit_unrolled
+from .registry import make_model
+
+N_EVALS = 20  # validation evaluations per training run
+
+
+def skip_reason(loss, objective_dict):
+    """``(True, reason)`` when ``loss`` cannot be trained on this dataset, else ``(False, None)``."""
+    if loss == "supervised" and objective_dict.get("Z_train") is None:
+        return True, "loss='supervised' needs ground-truth codes; this dataset has none"
+    return False, None
+
+
+def fit_for_benchmark(name, objective_dict, *, seed, n_layers=16, loss="supervised", n_steps=1000,
+                      lr=1e-3, batch_size=64, stagewise=False, cache=None, **model_kwargs):
+    """Build and train (or load from the cache) the model ``name`` on the objective's train split.
+
+    Parameters
+    ----------
+    name : str
+        Key of :data:`~.registry.MODELS`.
+    objective_dict : dict
+        ``Objective.get_objective()``: ``D``, ``X_train``, ``Z_train``, ``lmbd_train``, ...
+    seed : int
+        Seed of the training run (benchopt's ``get_seed(use_repetition=True)``).
+    n_layers, loss, n_steps, lr, batch_size, stagewise
+        Depth, training loss and budget (``n_steps`` per stage when ``stagewise``).
+    **model_kwargs
+        Extra hyper-parameters of the model (e.g. ``support_selection``).
+
+    Returns
+    -------
+    model : UnrolledLasso
+        Trained model, ready for ``model.solve(X, lmbd, n_iter)``.
+    info : dict
+        ``train_time`` (s; of the original run on a cache hit), ``n_params``, ``trained_depth``.
+    """
+    n_steps = check_int("n_steps", n_steps, low=1)
+    config = TrainConfig(n_steps=n_steps, batch_size=batch_size, lr=lr, seed=seed,
+                         eval_every=max(1, n_steps // N_EVALS), patience=N_EVALS // 2)
+    model = make_model(name, n_layers=n_layers, **model_kwargs)
+    meta = fit_unrolled(model, objective_dict["D"], objective_dict["X_train"], objective_dict["lmbd_train"],
+                        loss=loss, Z_true=objective_dict.get("Z_train"), config=config,
+                        stagewise=stagewise, cache=cache)
+    model.eval()
+    info = {"train_time": float(meta["train_time"]), "n_params": model.n_params(),
+            "trained_depth": model.n_layers}
+    return model, info

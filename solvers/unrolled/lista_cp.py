@@ -1,0 +1,64 @@
+r"""LISTA-CP and LISTA-CPSS (Chen, Liu, Wang, Yin, NeurIPS 2018).
+
+Coupled weights (the necessary condition :math:`W_2^k = I - W_1^k D` for convergence),
+in row form with ``X`` (B, m), ``Z`` (B, n):
+
+.. math:: z_{k+1} = \eta\big(z_k + (x - z_k D^\top) W^k,\ \lambda\theta_k\big),
+
+:math:`W^k \in \mathbb{R}^{m\times n}` and :math:`\theta_k` learned per layer
+(:math:`T(mn + 1)` parameters, 2.0 M at 250 × 500, T = 16). :math:`\eta` is soft-thresholding
+(LISTA-CP) or, with ``support_selection=True`` (LISTA-CPSS), soft-thresholding in which the
+largest :math:`p_k` % entries bypass the threshold, :math:`p_k = \min(1.2(k+1), 13)`.
+Initialised at ISTA (:math:`W^k = D/L`, :math:`\theta_k = 1/L`): with ``support_selection=False``
+each untrained layer is an ISTA step.
+"""
+import torch
+from torch import nn
+
+from l2obench.objectives.validation import check_real
+from l2obench.solvers.prox import soft_threshold
+
+from .base import UnrolledLasso, shrink_ss, support_selection_fraction
+
+
+class LISTACP(UnrolledLasso):
+    """LISTA-CP, or LISTA-CPSS with ``support_selection=True``.
+
+    Parameters
+    ----------
+    n_layers : int
+        Depth T.
+    support_selection : bool
+        Let the largest entries bypass the threshold (CPSS).
+    p_per_layer, p_max : float
+        Support-selection schedule in percent (1.2 and 13 in Chen et al. 2018).
+    """
+
+    def __init__(self, n_layers=16, support_selection=False, p_per_layer=1.2, p_max=13.0):
+        super().__init__(n_layers)
+        self.support_selection = bool(support_selection)
+        self.p_per_layer = check_real("p_per_layer", p_per_layer, low=0.0, high=100.0)
+        self.p_max = check_real("p_max", p_max, low=0.0, high=100.0)
+
+    def hyper_params(self):
+        return {**super().hyper_params(), "support_selection": self.support_selection,
+                "p_per_layer": self.p_per_layer, "p_max": self.p_max}
+
+    def _init_params(self, D):
+        alpha = 1.0 / float(self.L_)
+        self.W_ = nn.ParameterList([nn.Parameter(alpha * D.clone()) for _ in range(self.n_layers)])
+        self.theta_ = nn.ParameterList(
+            [nn.Parameter(torch.tensor(alpha, dtype=D.dtype)) for _ in range(self.n_layers)])
+
+    def _context(self, X, lmbd):
+        return {"X": X, "lmbd": lmbd}
+
+    def _layer(self, k, Z, ctx):
+        U = Z + (ctx["X"] - Z @ self.D_.T) @ self.W_[k]
+        thresh = ctx["lmbd"] * self.theta_[k].clamp_min(0)
+        if self.support_selection:
+            return shrink_ss(U, thresh, support_selection_fraction(k, self.p_per_layer, self.p_max))
+        return soft_threshold(U, thresh)
+
+    def layer_parameters(self, k):
+        return [self.W_[k], self.theta_[k]]

@@ -1,0 +1,106 @@
+"""Training unrolled Lasso models: learning helps on test data, cache, stage-wise, bad input."""
+import pytest
+import torch
+
+from l2obench.objectives.lasso import nmse_db
+from l2obench.solvers.cache import WeightCache
+from l2obench.solvers.classical.ista import ISTA
+from l2obench.solvers.training import TrainConfig
+from l2obench.solvers.unrolled.fit import fit_unrolled
+from l2obench.solvers.unrolled.registry import make_model
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one intra-op thread is much faster on a shared machine (OpenMP spinning)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _sparse_problem(n_train=512, n_test=256, m=20, n=40, p=0.1, seed=0):
+    """Small compressed-sensing problem: Gaussian D with unit columns, Bernoulli-Gaussian codes."""
+    g = torch.Generator().manual_seed(seed)
+    D = torch.randn(m, n, generator=g, dtype=torch.float64)
+    D /= D.norm(dim=0)
+    Z = torch.randn(n_train + n_test, n, generator=g, dtype=torch.float64)
+    Z *= torch.rand(Z.shape, generator=g, dtype=torch.float64) < p
+    X = Z @ D.T
+    lmbd = 0.05 * (X @ D).abs().amax(dim=1).clamp_min(1e-3)
+    return D, (X[:n_train], Z[:n_train], lmbd[:n_train]), (X[n_train:], Z[n_train:], lmbd[n_train:])
+
+
+FAST = TrainConfig(n_steps=150, batch_size=64, lr=1e-2, eval_every=25, patience=0, seed=0)
+
+
+@pytest.mark.parametrize("name", ["alista", "lista-cpss", "hyperlista"])
+def test_learned_model_beats_ista_on_test_split(name, tmp_path):
+    D, (X, Z, lmbd), (X_te, Z_te, lmbd_te) = _sparse_problem()
+    model = make_model(name, n_layers=8)
+    meta = fit_unrolled(model, D, X, lmbd, loss="supervised", Z_true=Z, config=FAST,
+                        cache=WeightCache(tmp_path))
+    assert meta["train_time"] > 0 and not meta["cache_hit"]
+    learned = nmse_db(model.solve(X_te, lmbd_te, 8), Z_te)
+    ista = nmse_db(ISTA().solve(D, X_te, lmbd_te, 8), Z_te)
+    assert learned < ista - 3.0, (learned, ista)
+
+
+@pytest.mark.parametrize("loss", ["semi-supervised", "unsupervised"])
+def test_slista_label_free_losses_lower_the_test_objective(loss, tmp_path):
+    from l2obench.objectives.lasso import lasso_value
+    D, (X, _, lmbd), (X_te, _, lmbd_te) = _sparse_problem(seed=1)
+    model = make_model("slista", n_layers=6)
+    fit_unrolled(model, D, X, lmbd, loss=loss, config=FAST, cache=WeightCache(tmp_path))
+    learned = lasso_value(D, X_te, model.solve(X_te, lmbd_te, 6), lmbd_te).mean()
+    ista = lasso_value(D, X_te, ISTA().solve(D, X_te, lmbd_te, 6), lmbd_te).mean()
+    assert learned < ista
+
+
+def test_cache_round_trip_and_corrupt_file_recovery(tmp_path):
+    D, (X, Z, lmbd), (X_te, _, lmbd_te) = _sparse_problem(n_train=256)
+    cache = WeightCache(tmp_path)
+    config = TrainConfig(n_steps=30, lr=1e-2, eval_every=10, seed=0)
+    first = make_model("lista-cp", n_layers=3)
+    meta = fit_unrolled(first, D, X, lmbd, Z_true=Z, config=config, cache=cache)
+    assert not meta["cache_hit"]
+    second = make_model("lista-cp", n_layers=3)
+    hit = fit_unrolled(second, D, X, lmbd, Z_true=Z, config=config, cache=cache)
+    assert hit["cache_hit"] and hit["cache_key"] == meta["cache_key"]
+    assert torch.equal(first.solve(X_te, lmbd_te, 3), second.solve(X_te, lmbd_te, 3))
+    # another budget is another key
+    other = fit_unrolled(make_model("lista-cp", n_layers=3), D, X, lmbd, Z_true=Z,
+                         config=TrainConfig(n_steps=31, lr=1e-2, eval_every=10), cache=cache)
+    assert other["cache_key"] != meta["cache_key"]
+    cache.path(meta["cache_key"]).write_bytes(b"not a torch file")
+    with pytest.warns(RuntimeWarning, match="unreadable"):
+        again = fit_unrolled(make_model("lista-cp", n_layers=3), D, X, lmbd, Z_true=Z, config=config,
+                             cache=cache)
+    assert not again["cache_hit"]
+    assert fit_unrolled(make_model("lista-cp", n_layers=3), D, X, lmbd, Z_true=Z, config=config,
+                        cache=cache)["cache_hit"]
+
+
+def test_stagewise_training_trains_every_layer(tmp_path):
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=256)
+    model = make_model("lista", n_layers=3)
+    config = TrainConfig(n_steps=10, lr=1e-3, eval_every=5, patience=0)
+    meta = fit_unrolled(model, D, X, lmbd, Z_true=Z, config=config, stagewise=True,
+                        cache=WeightCache(tmp_path))
+    assert meta["n_steps"] == 3 * 2 * 10
+    init = make_model("lista", n_layers=3).build(D)
+    for k in range(3):
+        assert not torch.equal(model.W1_[k], init.W1_[k])
+
+
+def test_bad_training_configuration_names_the_parameter(tmp_path):
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=64)
+    with pytest.raises(ValueError, match="lr"):
+        TrainConfig(lr=-1e-3)
+    with pytest.raises(ValueError, match="loss"):
+        fit_unrolled(make_model("lista", 2), D, X, lmbd, loss="adversarial", cache=WeightCache(tmp_path))
+    with pytest.raises(ValueError, match="Z_train"):
+        fit_unrolled(make_model("lista", 2), D, X, lmbd, loss="supervised", cache=WeightCache(tmp_path))
+    with pytest.raises(ValueError, match="val_fraction"):
+        fit_unrolled(make_model("lista", 2), D, X, lmbd, Z_true=Z, val_fraction=0.9,
+                     cache=WeightCache(tmp_path))
