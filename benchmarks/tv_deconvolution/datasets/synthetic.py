@@ -1,0 +1,17 @@
+from benchopt import BaseDataset
+
+from l2obench.datasets.tv_deconvolution import make_tv_synthetic
+
+
+class Dataset(BaseDataset):
+    """Gaussian measurements of TV-sparse signals; (8, 5) is the paper's small setting."""
+
+    name = "tv-synthetic"
+    parameters = {"n_train": [2000], "n_test": [500], "n_dim, n_measurements": [(8, 5), (100, 50)],
+                  "p_jump": [0.3], "noise": [0.1]}
+    test_parameters = {"n_train": [40], "n_test": [8], "n_dim, n_measurements": [(8, 5)]}
+
+    def get_data(self):
+        data = make_tv_synthetic(self.n_train, self.n_test, self.n_dim, self.n_measurements, self.p_jump,
+                                 self.noise, seed=self.get_seed(use_repetition=True))
+        return data.as_dict()
