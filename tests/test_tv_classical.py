@@ -95,3 +95,13 @@ def test_canonical_hrf():
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize("solver", [TVProximalGradient(accelerated=True), TVSynthesisFISTA(), TVADMM(), TVPDHG()])
+def test_callback_sees_the_iterates(solver):
+    data = make_tv_synthetic(2, 4, seed=7)
+    lam = 0.2 * lambda_max(data.H, data.X_test)
+    seen = {}
+    solver.solve(data.H, data.X_test, lam, 6, callback=lambda k, z: seen.setdefault(k, z.clone()))
+    assert sorted(seen) == list(range(1, 7))
+    assert torch.allclose(seen[4], solver.solve(data.H, data.X_test, lam, 4), atol=1e-13)

@@ -34,8 +34,11 @@ class TVADMM:
     def __init__(self, rho=3.0):
         self.rho = rho
 
-    def solve(self, H, X, lmbd, n_iter):
-        """Run ``n_iter`` iterations from z = v = q = 0; returns Z (B, n)."""
+    def solve(self, H, X, lmbd, n_iter, callback=None):
+        """Run ``n_iter`` iterations from z = v = q = 0; returns Z (B, n).
+
+        ``callback(k, z)``, if given, is called after each iteration k = 1..n_iter.
+        """
         check_real("rho", self.rho, low=0.0, low_open=True)
         n_iter = check_int("n_iter", n_iter, low=0)
         H, X, lam = check_tv_inputs(H, X, lmbd)
@@ -48,10 +51,12 @@ class TVADMM:
         v = torch.zeros(X.shape[0], n - 1, dtype=H.dtype)
         q = torch.zeros_like(v)
         with torch_single_thread():
-            for _ in range(n_iter):
+            for it in range(n_iter):
                 rhs = HtX + rho * ((v - q) @ D)
                 z = torch.cholesky_solve(rhs.T, chol).T
                 Dz = torch.diff(z, dim=1)
                 v = soft_threshold(Dz + q, lam / rho)
                 q = q + Dz - v
+                if callback is not None:
+                    callback(it + 1, z)
         return z

@@ -30,8 +30,11 @@ class TVPDHG:
     def __init__(self, tau=1.0):
         self.tau = tau
 
-    def solve(self, H, X, lmbd, n_iter):
-        """Run ``n_iter`` iterations from z = w = 0; returns Z (B, n)."""
+    def solve(self, H, X, lmbd, n_iter, callback=None):
+        """Run ``n_iter`` iterations from z = w = 0; returns Z (B, n).
+
+        ``callback(k, z)``, if given, is called after each iteration k = 1..n_iter.
+        """
         check_real("tau", self.tau, low=0.0, low_open=True)
         n_iter = check_int("n_iter", n_iter, low=0)
         H, X, lam = check_tv_inputs(H, X, lmbd)
@@ -44,10 +47,12 @@ class TVPDHG:
         z_bar = z
         w = torch.zeros(X.shape[0], n - 1, dtype=H.dtype)
         with torch_single_thread():
-            for _ in range(n_iter):
+            for it in range(n_iter):
                 w = project_box(w + sigma * torch.diff(z_bar, dim=1), -lam, lam)
                 Dtw = torch.nn.functional.pad(w, (1, 0)) - torch.nn.functional.pad(w, (0, 1))
                 z_new = (z - tau * Dtw + bias) @ inv
                 z_bar = 2 * z_new - z
                 z = z_new
+                if callback is not None:
+                    callback(it + 1, z)
         return z

@@ -42,8 +42,11 @@ class TVProximalGradient:
         self.accelerated = accelerated
         self.step = step
 
-    def solve(self, H, X, lmbd, n_iter, z0=None):
-        """Run ``n_iter`` iterations from ``z0`` (default 0); returns Z (B, n)."""
+    def solve(self, H, X, lmbd, n_iter, z0=None, callback=None):
+        """Run ``n_iter`` iterations from ``z0`` (default 0); returns Z (B, n).
+
+        ``callback(k, z)``, if given, is called after each iteration k = 1..n_iter.
+        """
         check_choice("accelerated", self.accelerated, (False, True))
         check_real("step", self.step, low=0.0, low_open=True)
         n_iter = check_int("n_iter", n_iter, low=0)
@@ -54,7 +57,7 @@ class TVProximalGradient:
         W, thresh = alpha * H, (alpha * lam)[:, 0]
         y, t = z, 1.0
         with torch_single_thread():
-            for _ in range(n_iter):
+            for it in range(n_iter):
                 z_new = pgd_layer(y, y @ H.T - X, W, thresh)
                 if self.accelerated:
                     t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
@@ -63,4 +66,6 @@ class TVProximalGradient:
                 else:
                     y = z_new
                 z = z_new
+                if callback is not None:
+                    callback(it + 1, z)
         return z

@@ -50,8 +50,11 @@ class TVSynthesisFISTA:
         self.accelerated = accelerated
         self.step = step
 
-    def solve(self, H, X, lmbd, n_iter, z0=None):
-        """Run ``n_iter`` iterations from ``z0`` (default 0); returns Z (B, n)."""
+    def solve(self, H, X, lmbd, n_iter, z0=None, callback=None):
+        """Run ``n_iter`` iterations from ``z0`` (default 0); returns Z (B, n).
+
+        ``callback(k, z)``, if given, is called after each iteration k = 1..n_iter with z = Lu.
+        """
         check_choice("accelerated", self.accelerated, (False, True))
         check_real("step", self.step, low=0.0, low_open=True)
         n_iter = check_int("n_iter", n_iter, low=0)
@@ -64,7 +67,7 @@ class TVSynthesisFISTA:
         thresh = alpha * lam * synthesis_weights(n, H.dtype)
         y, t = u, 1.0
         with torch_single_thread():
-            for _ in range(n_iter):
+            for it in range(n_iter):
                 u_new = synthesis_layer(y, bias, W_u, thresh)
                 if self.accelerated:
                     t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
@@ -73,4 +76,6 @@ class TVSynthesisFISTA:
                 else:
                     y = u_new
                 u = u_new
+                if callback is not None:
+                    callback(it + 1, to_analysis(u))
         return to_analysis(u)
