@@ -13,6 +13,15 @@ from l2obench.solvers.implicit.sparse_analysis_admm import (SparseAnalysisADMM, 
 DT = torch.float64
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny problems: intra-op threads only add overhead (x80 on a loaded 2-core machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 class TanhOperator(torch.nn.Module):
     """T(z; d) = gamma * tanh(z W^T + d U^T + b) with ||W||_2 = 1: a gamma-contraction."""
 
@@ -183,3 +192,11 @@ def test_bad_input_is_rejected_or_flagged():
     d_nan[0, 0] = math.nan
     z, info = FixedPointLayer(op, max_iter=50).solve(d_nan)   # no exception: a flagged result
     assert info.diverged and not bool(torch.isfinite(z).all())
+
+
+def test_zero_tolerance_runs_exactly_max_iter():
+    op, d, _ = _tanh_problem(gamma=0.5)
+    for solver in ("plain", "anderson"):
+        layer = FixedPointLayer(op, forward_solver=solver, max_iter=7, tol=0.0)
+        assert layer.solve(d)[1].n_iter == 7
+    torch.testing.assert_close(FixedPointLayer(op, max_iter=7, tol=0.0).solve(d)[0], FixedPointLayer(op).iterate(d, 7))

@@ -30,10 +30,11 @@ def plain_iteration(f, z0, *, tol, max_iter):
     z, res = z0, float("nan")
     for k in range(1, max_iter + 1):
         fz = f(z)
-        res = relative_residual(fz, z)
+        if tol > 0 or k == max_iter:  # with tol = 0 only the last residual is computed
+            res = relative_residual(fz, z)
+            if _done(res, tol):
+                return fz, k, res
         z = fz
-        if _done(res, tol):
-            return z, k, res
     return z, max_iter, res
 
 
