@@ -1,0 +1,202 @@
+"""Reproduce the findings of Cherkaoui, Sulam & Moreau (NeurIPS 2020) on this suite's data.
+
+    .venv/bin/python benchmarks/tv_deconvolution/plot_paper_figures.py [--quick]
+
+Writes to ``benchmarks/tv_deconvolution/outputs/`` (git-ignored):
+
+* ``fig_depth_synthetic.png`` — E[P(z_t) − P*] against depth t on the paper's small synthetic
+  setting (length 8, 5 measurements) at λ = 0.1 and 0.8 λ_max: PGD / accelerated PGD (analysis),
+  ISTA / FISTA (synthesis), LPGD-Taut, LPGD-LISTA[20], synthesis LISTA (Fig. 2 of the paper).
+* ``fig_analysis_vs_synthesis.png`` — suboptimality against iterations of the analysis and
+  synthesis iterations on three operators (the claim of Sec. 2: analysis needs fewer).
+* ``fig_fmri_time.png`` — P − P* against wall-clock time on fMRI-like data at λ = 0.1 λ_max
+  (Fig. 4 of the paper; trained networks are timed on inference only).
+* ``paper_numbers.json`` — every number quoted in the README.
+
+Learned models are trained with ``l2obench.solvers.unrolled.tv_fit.fit_tv_model`` (unsupervised
+objective loss averaged over layers) and cached; a second run reuses the weights.
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from l2obench.datasets.tv_deconvolution import make_fmri_like, make_tv_synthetic  # noqa: E402
+from l2obench.objectives.tv_deconvolution import lambda_max, reference_solve, tv_value  # noqa: E402
+from l2obench.solvers.classical.tv_admm import TVADMM  # noqa: E402
+from l2obench.solvers.classical.tv_pdhg import TVPDHG  # noqa: E402
+from l2obench.solvers.classical.tv_pgd import TVProximalGradient  # noqa: E402
+from l2obench.solvers.classical.tv_synthesis_fista import TVSynthesisFISTA  # noqa: E402
+from l2obench.solvers.training import TrainConfig  # noqa: E402
+from l2obench.solvers.unrolled.tv_fit import fit_tv_model  # noqa: E402
+from l2obench.solvers.unrolled.tv_lista import TVSynthesisLISTA  # noqa: E402
+from l2obench.solvers.unrolled.tv_lpgd import LPGDTaut  # noqa: E402
+from l2obench.solvers.unrolled.tv_lpgd_lista import LPGDLISTA  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "outputs"
+CLASSICAL = {
+    "PGD (analysis)": TVProximalGradient(accelerated=False),
+    "accelerated PGD (analysis)": TVProximalGradient(accelerated=True),
+    "ISTA (synthesis)": TVSynthesisFISTA(accelerated=False),
+    "FISTA (synthesis)": TVSynthesisFISTA(accelerated=True),
+}
+LEARNED = {
+    "LPGD-Taut": lambda T: LPGDTaut(T),
+    "LPGD-LISTA[20]": lambda T: LPGDLISTA(T, n_inner=20),
+    "LISTA (synthesis)": lambda T: TVSynthesisLISTA(T),
+}
+
+
+def problem(data, reg):
+    """Per-signal λ = reg·λ_max(x), float64 reference on the test split."""
+    lam_tr = reg * lambda_max(data.H, data.X_train)
+    lam = reg * lambda_max(data.H, data.X_test)
+    ref = reference_solve(data.H, data.X_test, lam, tol=1e-10, max_iter=5000)
+    return lam_tr, lam, ref
+
+
+def classical_curve(solver, H, X, lam, ref, n_iter):
+    """Mean P − P* after each iteration, and the solver's own time (callback time excluded)."""
+    sub, times, spent = [], [], [0.0]
+    t0 = time.perf_counter()
+
+    def record(k, z):
+        t_in = time.perf_counter()
+        times.append(t_in - t0 - spent[0])
+        sub.append(float((tv_value(H, X, z, lam) - ref.value).mean()))
+        spent[0] += time.perf_counter() - t_in
+
+    solver.solve(H, X, lam, n_iter, callback=record)
+    return np.array(sub), np.array(times)
+
+
+def learned_curve(model, X, lam, ref, depths):
+    """Mean P − P* and inference time of the first ``d`` layers (classical steps past the depth)."""
+    sub, times = [], []
+    for d in depths:
+        t0 = time.perf_counter()
+        Z = model.solve(X, lam, d)
+        times.append(time.perf_counter() - t0)
+        sub.append(float((tv_value(model.H_, X, Z, lam) - ref.value).mean()))
+    return np.array(sub), np.array(times)
+
+
+def train(name, data, lam_tr, T, n_steps):
+    model = LEARNED[name](T)
+    config = TrainConfig(n_steps=n_steps, batch_size=64, lr=1e-3, eval_every=50, patience=10, seed=0)
+    info = fit_tv_model(model, data.H, data.X_train, lam_tr, config=config, all_layers=True)
+    return model, info
+
+
+def fig_depth(args, numbers):
+    data = make_tv_synthetic(args.n_train, args.n_test, n_dim=8, n_measurements=5, seed=0)
+    T = args.depth
+    depths = list(range(1, T + 1))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=False)
+    for ax, reg in zip(axes, (0.1, 0.8)):
+        lam_tr, lam, ref = problem(data, reg)
+        rows = {}
+        for name, solver in CLASSICAL.items():
+            rows[name] = classical_curve(solver, data.H, data.X_test, lam, ref, T)[0]
+        for name in LEARNED:
+            model, info = train(name, data, lam_tr, T, args.n_steps)
+            rows[name] = learned_curve(model, data.X_test, lam, ref, depths)[0]
+            numbers.setdefault("train", {})[f"synthetic reg={reg} {name}"] = {
+                k: info[k] for k in ("train_time", "n_params", "cache_hit")}
+        for name, sub in rows.items():
+            ax.semilogy(depths, np.maximum(sub, 1e-16), "--" if name in CLASSICAL else "-", label=name)
+        numbers.setdefault("depth_synthetic", {})[f"reg={reg}"] = {
+            name: {str(d): float(sub[d - 1]) for d in (1, 2, 5, 10, T) if d <= T} for name, sub in rows.items()}
+        ax.set(title=f"length 8, 5 measurements, λ = {reg} λ_max", xlabel="layers / iterations t",
+               ylabel="E[P(z_t) − P*]")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(OUT / "fig_depth_synthetic.png", dpi=120)
+
+
+def iterations_to(sub, ref_value, eps):
+    """First iteration with (ΣP − ΣP*)/ΣP* <= eps, or None."""
+    rel = sub / float(ref_value.mean())
+    hit = np.nonzero(rel <= eps)[0]
+    return int(hit[0] + 1) if hit.size else None
+
+
+def fig_analysis_vs_synthesis(args, numbers):
+    datasets = {
+        "synthetic 8×5": make_tv_synthetic(10, args.n_test, n_dim=8, n_measurements=5, seed=0),
+        "synthetic 100×50": make_tv_synthetic(10, args.n_test, n_dim=100, n_measurements=50, seed=0),
+        f"fMRI-like {args.n_times} frames": make_fmri_like(10, args.n_test_fmri, n_times=args.n_times, seed=0),
+    }
+    fig, axes = plt.subplots(1, len(datasets), figsize=(15, 4))
+    table = {}
+    for ax, (label, data) in zip(axes, datasets.items()):
+        _, lam, ref = problem(data, 0.1)
+        table[label] = {}
+        for name, solver in CLASSICAL.items():
+            sub, _ = classical_curve(solver, data.H, data.X_test, lam, ref, args.n_iter)
+            ax.loglog(np.arange(1, sub.size + 1), np.maximum(sub, 1e-16), label=name)
+            table[label][name] = {f"{eps:g}": iterations_to(sub, ref.value, eps) for eps in (1e-2, 1e-4, 1e-6)}
+        ax.set(title=f"{label}, λ = 0.1 λ_max", xlabel="iterations", ylabel="E[P(z_k) − P*]")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(OUT / "fig_analysis_vs_synthesis.png", dpi=120)
+    numbers["iterations_to_relative_accuracy"] = table
+
+
+def fig_fmri_time(args, numbers):
+    data = make_fmri_like(args.n_train_fmri, args.n_test_fmri, n_times=args.n_times, seed=0)
+    lam_tr, lam, ref = problem(data, 0.1)
+    H, X = data.H, data.X_test
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    result = {}
+    solvers = {**CLASSICAL, "ADMM (ρ=30)": TVADMM(rho=30.0), "PDHG (τ=0.1)": TVPDHG(tau=0.1)}
+    for name, solver in solvers.items():
+        sub, times = classical_curve(solver, H, X, lam, ref, args.n_iter_fmri)
+        ax.loglog(times, np.maximum(sub, 1e-16), "--", label=name)
+        result[name] = {"time": times[[9, 19, -1]].tolist(), "subopt": sub[[9, 19, -1]].tolist()}
+    T = args.depth
+    depths = [1, 2, 3, 5, 8, 12, T, 2 * T, 4 * T]
+    for name in LEARNED:
+        model, info = train(name, data, lam_tr, T, args.n_steps_fmri)
+        sub, times = learned_curve(model, X, lam, ref, depths)
+        ax.loglog(times, np.maximum(sub, 1e-16), "o-", label=f"{name} (train {info['train_time']:.0f} s)")
+        result[name] = {"depths": depths, "time": times.tolist(), "subopt": sub.tolist(),
+                        "train_time": info["train_time"], "n_params": info["n_params"]}
+    ax.set(title=f"fMRI-like, {args.n_test_fmri} series × {args.n_times} frames, λ = 0.1 λ_max",
+           xlabel="wall-clock time (s)", ylabel="E[P(z) − P*]")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(OUT / "fig_fmri_time.png", dpi=120)
+    numbers["fmri_time"] = result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a few minutes)")
+    args = parser.parse_args()
+    full = dict(n_train=2000, n_test=500, depth=20, n_steps=600, n_iter=3000, n_times=250,
+                n_train_fmri=1000, n_test_fmri=256, n_steps_fmri=200, n_iter_fmri=300)
+    quick = dict(n_train=500, n_test=200, depth=10, n_steps=100, n_iter=500, n_times=100,
+                 n_train_fmri=200, n_test_fmri=64, n_steps_fmri=30, n_iter_fmri=100)
+    for k, v in (quick if args.quick else full).items():
+        setattr(args, k, v)
+    OUT.mkdir(exist_ok=True)
+    numbers = {"settings": {k: v for k, v in vars(args).items()}}
+    for step in (fig_analysis_vs_synthesis, fig_depth, fig_fmri_time):
+        t0 = time.perf_counter()
+        step(args, numbers)
+        numbers.setdefault("wall_clock", {})[step.__name__] = time.perf_counter() - t0
+        (OUT / "paper_numbers.json").write_text(json.dumps(numbers, indent=1))
+        print(f"{step.__name__}: {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)  # alternating torch and LAPACK calls; see prox_tv.torch_single_thread
+    main()
