@@ -27,6 +27,9 @@ class Solver(BaseSolver):
         self.meta = train_model(self.model, (d_train, x_train), (d_val, x_val), config)
         self.d_eval = d_eval
 
+    def get_next(self, stop_val):
+        return max(1, 2 * stop_val)  # ADMM needs hundreds of iterations: double each time
+
     def run(self, n_iter):
         self.x = infer(self.model, self.d_eval, n_iter)
 

@@ -20,6 +20,9 @@ class Solver(BaseSolver):
                                  lam=self.lam, learn_theta=False)
         self.d_eval = d_eval
 
+    def get_next(self, stop_val):
+        return max(1, 2 * stop_val)  # ADMM needs hundreds of iterations: double each time
+
     def run(self, n_iter):
         self.x = infer(self.model, self.d_eval, n_iter)
 
