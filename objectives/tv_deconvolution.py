@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from l2obench.objectives.validation import check_real, check_tensor
-from l2obench.solvers.prox_tv import prox_tv, torch_single_thread
+from l2obench.solvers.prox_tv import ProxWarmStart, prox_tv, torch_single_thread
 
 
 def check_tv_inputs(H, X, lmbd):
@@ -137,10 +137,10 @@ def reference_solve(H, X, lmbd, *, tol=1e-11, max_iter=20_000, check_every=50):
     step = 1.0 / float(lipschitz(H))
     z = torch.zeros(X.shape[0], H.shape[1], dtype=H.dtype)
     y, t = z.clone(), torch.ones(X.shape[0], 1, dtype=H.dtype)
-    it = 0
+    it, warm = 0, ProxWarmStart()
     with torch_single_thread():
         for it in range(1, max_iter + 1):
-            z_new = prox_tv(y - step * tv_grad(H, X, y), (lam * step)[:, 0])
+            z_new = prox_tv(y - step * tv_grad(H, X, y), (lam * step)[:, 0], warm)
             restart = ((y - z_new) * (z_new - z)).sum(dim=1, keepdim=True) > 0
             t = torch.where(restart, torch.ones_like(t), t)
             t_new = (1 + torch.sqrt(1 + 4 * t ** 2)) / 2

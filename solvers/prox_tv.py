@@ -94,7 +94,7 @@ def _dual_gradient_residual(w, b):
     return b - Aw
 
 
-def tv_dual_active_set(y, lam, max_iter=None, backup=3):
+def tv_dual_active_set(y, lam, max_iter=None, backup=3, init=None):
     """Exact active set of the TV-prox dual by block principal pivoting, numpy float64.
 
     Each update solves the KKT system for the current guess of the active set (one banded
@@ -115,6 +115,9 @@ def tv_dual_active_set(y, lam, max_iter=None, backup=3):
         Maximum number of updates (default ``20 n``).
     backup : int
         Full exchanges allowed without progress before switching to single exchanges.
+    init : ndarray of int8, shape (B, n-1), optional
+        Initial guess of the signs (e.g. those of the previous PGD iterate); any guess gives
+        the same, exact, answer, a good one in fewer updates.
 
     Returns
     -------
@@ -128,8 +131,8 @@ def tv_dual_active_set(y, lam, max_iter=None, backup=3):
     b = np.diff(y, axis=1)  # D y
     max_iter = 20 * n if max_iter is None else max_iter
     lam_col = lam[:, None]
-    upper = np.zeros((B, m), bool)
-    lower = np.zeros((B, m), bool)
+    upper = np.zeros((B, m), bool) if init is None else init > 0
+    lower = np.zeros((B, m), bool) if init is None else init < 0
     todo = np.arange(B)
     best = np.full(B, m + 1)
     budget = np.full(B, backup)
@@ -198,10 +201,11 @@ def _dt(w):
     return out
 
 
-def prox_tv_numpy(y, lam, max_iter=None, return_signs=False):
+def prox_tv_numpy(y, lam, max_iter=None, return_signs=False, init=None):
     """Exact ``prox_{lam TV}`` of each row of ``y`` (numpy float64); see the module docstring.
 
-    Returns ``z`` (B, n), and the jump signs (B, n-1) when ``return_signs``.
+    Returns ``z`` (B, n), and the jump signs (B, n-1) when ``return_signs``. ``init``: a guess
+    of the signs, see :func:`tv_dual_active_set`.
     """
     y = np.asarray(y, dtype=np.float64)
     squeeze = y.ndim == 1
@@ -212,21 +216,36 @@ def prox_tv_numpy(y, lam, max_iter=None, return_signs=False):
         signs = np.zeros((B, 0), np.int8)
         z = y.copy()
     else:
-        signs, _ = tv_dual_active_set(y, lam, max_iter)
+        if init is not None and init.shape != (B, n - 1):
+            init = None
+        signs, _ = tv_dual_active_set(y, lam, max_iter, init=init)
         ids, counts = _segments(signs)
         z = _segment_mean(y - _dt(lam[:, None] * signs), ids, counts)
     z = z[0] if squeeze else z
     return (z, signs) if return_signs else z
 
 
+class ProxWarmStart:
+    """The jump signs of the last prox call, used to start the next one.
+
+    Successive PGD iterates have nearly the same jumps, so starting the active-set method from
+    the previous signs saves most of its updates. The answer does not depend on it.
+    """
+
+    def __init__(self):
+        self.signs = None
+
+
 class _ProxTVFunction(torch.autograd.Function):
     """``z = prox_{lam TV}(y)`` with the closed-form Jacobian (segment averaging)."""
 
     @staticmethod
-    def forward(ctx, y, lam):
+    def forward(ctx, y, lam, warm):
         y_np = y.detach().cpu().numpy().astype(np.float64)
         lam_np = lam.detach().cpu().numpy().astype(np.float64)
-        z, signs = prox_tv_numpy(y_np, lam_np, return_signs=True)
+        z, signs = prox_tv_numpy(y_np, lam_np, return_signs=True, init=None if warm is None else warm.signs)
+        if warm is not None:
+            warm.signs = signs
         ids, counts = _segments(signs)
         v = -_segment_mean(_dt(signs.astype(np.float64)), ids, counts)  # dz/dlam
         ctx.save_for_backward(torch.from_numpy(ids), torch.from_numpy(counts).to(y.dtype),
@@ -245,10 +264,10 @@ class _ProxTVFunction(torch.autograd.Function):
             per_sample = (grad_z * v).sum(dim=1)
             grad_lam = per_sample.sum().reshape(ctx.lam_shape) if ctx.lam_shape.numel() == 1 \
                 else per_sample.reshape(ctx.lam_shape)
-        return grad_y, grad_lam
+        return grad_y, grad_lam, None
 
 
-def prox_tv(y, lam):
+def prox_tv(y, lam, warm_start=None):
     r"""Exact, batched, differentiable :math:`\mathrm{prox}_{\lambda TV}` of the rows of ``y``.
 
     Parameters
@@ -256,6 +275,8 @@ def prox_tv(y, lam):
     y : Tensor, shape (B, n) (or (n,))
     lam : float or Tensor of shape (), (1,), (B,) or (B, 1)
         Non-negative threshold(s) :math:`\lambda`; a tensor may require grad.
+    warm_start : ProxWarmStart, optional
+        Read and updated in place: the signs of the previous call start this one.
 
     Returns
     -------
@@ -276,5 +297,5 @@ def prox_tv(y, lam):
         raise ValueError(f"lam must be a scalar or hold one value per signal ({y.shape[0]}), got {lam.numel()}.")
     if not bool(torch.isfinite(lam).all()) or bool((lam < 0).any()):
         raise ValueError("lam must be finite and >= 0.")
-    z = _ProxTVFunction.apply(y, lam)
+    z = _ProxTVFunction.apply(y, lam, warm_start)
     return z[0] if squeeze else z

@@ -85,3 +85,14 @@ def test_bad_y():
         prox_tv(torch.tensor([[1.0, float("inf")]]), 0.1)
     with pytest.raises(ValueError, match="y"):
         prox_tv(torch.randn(2, 3, 4), 0.1)
+
+
+def test_warm_start_gives_the_same_answer():
+    from l2obench.solvers.prox_tv import ProxWarmStart
+    rng = np.random.default_rng(3)
+    y = torch.from_numpy(signals(rng, 50, 40))
+    warm = ProxWarmStart()
+    warm.signs = rng.integers(-1, 2, size=(50, 39)).astype(np.int8)  # an arbitrary, wrong guess
+    assert torch.allclose(prox_tv(y, 0.4, warm), prox_tv(y, 0.4), atol=1e-13, rtol=0)
+    assert warm.signs.shape == (50, 39)
+    assert torch.allclose(prox_tv(y + 1e-3, 0.4, warm), prox_tv(y + 1e-3, 0.4), atol=1e-13, rtol=0)

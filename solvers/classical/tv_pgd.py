@@ -15,15 +15,16 @@ import torch
 
 from l2obench.objectives.tv_deconvolution import check_tv_inputs, lipschitz
 from l2obench.objectives.validation import check_choice, check_int, check_real, check_tensor
-from l2obench.solvers.prox_tv import prox_tv, torch_single_thread
+from l2obench.solvers.prox_tv import ProxWarmStart, prox_tv, torch_single_thread
 
 
-def pgd_layer(Z, residual, W, thresh):
+def pgd_layer(Z, residual, W, thresh, warm_start=None):
     r"""One (L)PGD layer :math:`\mathrm{prox}_{\theta TV}(z - r W)` with ``r = zHᵀ − x`` (B, m).
 
     With ``W = αH`` and ``θ = αλ`` it is one PGD step; LPGD-Taut learns ``W`` and ``θ``.
+    ``warm_start`` (:class:`~l2obench.solvers.prox_tv.ProxWarmStart`) speeds up the prox.
     """
-    return prox_tv(Z - residual @ W, thresh)
+    return prox_tv(Z - residual @ W, thresh, warm_start)
 
 
 class TVProximalGradient:
@@ -55,10 +56,10 @@ class TVProximalGradient:
             check_tensor("z0", z0, ndim=2, shape=(X.shape[0], H.shape[1]), dtype=H.dtype).clone()
         alpha = self.step / float(lipschitz(H))
         W, thresh = alpha * H, (alpha * lam)[:, 0]
-        y, t = z, 1.0
+        y, t, warm = z, 1.0, ProxWarmStart()
         with torch_single_thread():
             for it in range(n_iter):
-                z_new = pgd_layer(y, y @ H.T - X, W, thresh)
+                z_new = pgd_layer(y, y @ H.T - X, W, thresh, warm)
                 if self.accelerated:
                     t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
                     y = z_new + (t - 1) / t_new * (z_new - z)

@@ -18,6 +18,7 @@ from torch import nn
 from l2obench.objectives.tv_deconvolution import lipschitz, tv_value
 from l2obench.objectives.validation import check_int, check_tensor
 from l2obench.solvers.classical.tv_pgd import TVProximalGradient, pgd_layer
+from l2obench.solvers.prox_tv import ProxWarmStart
 
 
 def lmbd_vector(lmbd, X):
@@ -39,6 +40,7 @@ class TVUnrolled(nn.Module):
     def __init__(self, n_layers=10):
         super().__init__()
         self.n_layers = check_int("n_layers", n_layers, low=1)
+        self._warm = None
 
     def hyper_params(self):
         return {"n_layers": self.n_layers}
@@ -69,11 +71,13 @@ class TVUnrolled(nn.Module):
         """``n_iter`` layers: the learned ones, then the classical iteration; returns z (B, n)."""
         n_iter = check_int("n_iter", n_iter, low=0)
         X = check_tensor("X", X, ndim=2, shape=(None, self.H_.shape[0]), dtype=self.H_.dtype)
+        self._warm = ProxWarmStart()  # inference on a fixed batch: reuse the jumps across layers
         with torch.no_grad():
             state = self._start(X)
             lam = lmbd_vector(lmbd, X)
             for k in range(min(n_iter, self.n_layers)):
                 state = self._layer(k, state, X, lam)
+            self._warm = None
             extra = n_iter - self.n_layers
             if extra > 0:
                 return self._classical(self.H_, X, lam, extra, state)
@@ -93,7 +97,7 @@ class LPGDTaut(TVUnrolled):
         return torch.zeros(X.shape[0], self.H_.shape[1], dtype=X.dtype)
 
     def _layer(self, k, Z, X, lam):
-        return pgd_layer(Z, Z @ self.H_.T - X, self.W_[k], lam * self.theta_[k].clamp_min(0))
+        return pgd_layer(Z, Z @ self.H_.T - X, self.W_[k], lam * self.theta_[k].clamp_min(0), self._warm)
 
     def _output(self, Z):
         return Z
