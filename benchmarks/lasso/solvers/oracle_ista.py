@@ -1,0 +1,13 @@
+from benchmark_utils import LassoSolver
+
+from l2obench.solvers.classical.oracle_ista import OracleISTA
+
+
+class Solver(LassoSolver):
+    """Oracle ISTA (Ablin et al. 2019): step 1/L_S on the current support when safe."""
+
+    name = "OracleISTA"
+    parameters = {"n_power": [10]}
+
+    def make_solver(self):
+        return OracleISTA(n_power=self.n_power)

@@ -1,0 +1,100 @@
+r"""Sparse-coding data sets for the Lasso, each with a train and a test split.
+
+- :func:`make_compressed_sensing`: the LISTA-CP / ALISTA / HyperLISTA setting (Chen et al.
+  2018; Liu et al. 2019; Chen et al. 2021): :math:`A_{ij} \sim N(0, 1/m)` with unit-norm
+  columns, :math:`z^\star` Bernoulli(p) × N(0, 1), :math:`x = Az^\star` plus optional noise at
+  a given SNR (noise std = std(x)·10^(−SNR/20)).
+- :func:`make_equiregularized`: the step-size setting of Ablin et al. (2019): atoms uniform on
+  the sphere, dense Gaussian codes, each signal rescaled so that :math:`\|D^\top x\|_\infty = 1`.
+- :func:`load_digits_coding`: scikit-learn's bundled 8×8 digits (no download). Ablin et al.
+  used MNIST resized to 8×8, unavailable offline; here atoms are 256 digit images and signals
+  are other, disjoint digit images, rescaled the same way. No ground-truth code exists.
+
+Everything is drawn from ``np.random.default_rng(seed)`` and returned as float64 tensors.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+
+from l2obench.objectives.validation import check_int, check_real
+
+
+@dataclass
+class SparseCodingData:
+    """A dictionary ``D`` (m, n) and signals ``X_*`` (N, m) with codes ``Z_*`` (N, n) or None."""
+
+    D: torch.Tensor
+    X_train: torch.Tensor
+    Z_train: torch.Tensor | None
+    X_test: torch.Tensor
+    Z_test: torch.Tensor | None
+
+
+def _split(D, X, Z, n_train):
+    t = lambda a: None if a is None else torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
+    return SparseCodingData(D=t(D), X_train=t(X[:n_train]), Z_train=t(None if Z is None else Z[:n_train]),
+                            X_test=t(X[n_train:]), Z_test=t(None if Z is None else Z[n_train:]))
+
+
+def make_compressed_sensing(n_train=51_200, n_test=2_048, n_measurements=250, n_atoms=500, p=0.1,
+                            snr=None, seed=0):
+    """Compressed-sensing Lasso data (m = 250, n = 500, p = 0.1 by default).
+
+    Parameters
+    ----------
+    snr : float or None
+        Signal-to-noise ratio in dB of the measurements; None for noiseless.
+    """
+    n_train = check_int("n_train", n_train, low=1)
+    n_test = check_int("n_test", n_test, low=1)
+    m = check_int("n_measurements", n_measurements, low=1)
+    n = check_int("n_atoms", n_atoms, low=1)
+    p = check_real("p", p, low=0.0, high=1.0, low_open=True)
+    if snr is not None:
+        check_real("snr", snr)
+    rng = np.random.default_rng(seed)
+    D = rng.normal(0.0, 1.0 / np.sqrt(m), size=(m, n))
+    D /= np.linalg.norm(D, axis=0, keepdims=True)
+    N = n_train + n_test
+    Z = (rng.random((N, n)) < p) * rng.standard_normal((N, n))
+    X = Z @ D.T
+    if snr is not None:
+        X = X + rng.standard_normal(X.shape) * X.std() * 10 ** (-snr / 20)
+    return _split(D, X, Z, n_train)
+
+
+def _equiregularize(X, Z, D):
+    """Rescale each signal (and its code) so that ‖Dᵀx‖∞ = 1, i.e. λ_max = 1."""
+    scale = np.abs(X @ D).max(axis=1, keepdims=True)
+    return X / scale, (None if Z is None else Z / scale)
+
+
+def make_equiregularized(n_train=10_000, n_test=10_000, n_dim=64, n_atoms=256, seed=0):
+    """Ablin et al. (2019) simulated setting: 64 × 256, λ_max = 1 for every signal."""
+    n_train = check_int("n_train", n_train, low=1)
+    n_test = check_int("n_test", n_test, low=1)
+    m = check_int("n_dim", n_dim, low=1)
+    n = check_int("n_atoms", n_atoms, low=1)
+    rng = np.random.default_rng(seed)
+    D = rng.standard_normal((m, n))
+    D /= np.linalg.norm(D, axis=0, keepdims=True)
+    Z = rng.standard_normal((n_train + n_test, n))
+    X, Z = _equiregularize(Z @ D.T, Z, D)
+    return _split(D, X, Z, n_train)
+
+
+def load_digits_coding(n_train=1_000, n_test=500, n_atoms=256, seed=0):
+    """8×8 digits: 256 digit atoms (unit norm), disjoint digit signals, λ_max = 1."""
+    images = load_digits().data.astype(np.float64)
+    n_atoms = check_int("n_atoms", n_atoms, low=1)
+    available = images.shape[0] - n_atoms
+    n_train = check_int("n_train", n_train, low=1, high=available - 1)
+    n_test = check_int("n_test", n_test, low=1, high=available - n_train)
+    rng = np.random.default_rng(seed)
+    images = images[rng.permutation(images.shape[0])]
+    D = images[:n_atoms].T
+    D = D / np.linalg.norm(D, axis=0, keepdims=True)
+    X, _ = _equiregularize(images[n_atoms:n_atoms + n_train + n_test], None, D)
+    return _split(D, X, None, n_train)
