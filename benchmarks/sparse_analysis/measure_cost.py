@@ -1,6 +1,6 @@
 """Cost vs depth of JFB, IFT and unrolled backprop, equal-time training, and the seed's figure.
 
-    .venv/bin/python benchmarks/sparse_analysis/measure_cost.py [--budget 120] [--small]
+    .venv/bin/python benchmarks/sparse_analysis/measure_cost.py [--budget 120] [--small] [--cost-only]
 
 Writes to ``benchmarks/sparse_analysis/outputs/``: ``cost_vs_depth.png`` and ``.csv`` (time of
 one training step and bytes saved for backward at K = 10, 50, 200 forward iterations; IFT's
@@ -101,6 +101,7 @@ def main():
     parser.add_argument("--eval-iter", type=int, default=500, help="inference iterations")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--small", action="store_true", help="n=100, latent 20, A 40x100")
+    parser.add_argument("--cost-only", action="store_true", help="only the cost-vs-depth part")
     args = parser.parse_args()
     torch.set_num_threads(1)
     OUT.mkdir(exist_ok=True)
@@ -121,6 +122,8 @@ def main():
         ax.legend()
     fig.tight_layout()
     fig.savefig(OUT / "cost_vs_depth.png", dpi=120)
+    if args.cost_only:
+        return
 
     at_depth = {mode: step_cost(data, mode, args.depth, 2)[0] for mode in MODES}
     table, models = equal_time(data, args.depth, args.budget, at_depth, args.eval_iter)
