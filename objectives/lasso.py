@@ -81,11 +81,14 @@ class LassoSolution:
     n_iter: int
 
 
-def reference_solve(D, X, lmbd, *, tol=1e-12, max_iter=100_000, check_every=50):
+def reference_solve(D, X, lmbd, *, tol=1e-12, max_iter=100_000, check_every=50, warm_start=True):
     r"""High-accuracy Lasso solve in float64, certified by the duality gap.
 
-    FISTA with O'Donoghue–Candès gradient restarts, run until every sample's duality gap is
-    below ``tol * max(F, 1e-300)`` (relative) or ``max_iter`` iterations.
+    Coordinate descent (scikit-learn, which is fast on these small dense problems, even with
+    the correlated atoms of the digits dictionary where FISTA needs thousands of iterations)
+    gives a warm start; FISTA with O'Donoghue–Candès gradient restarts then runs until every
+    sample's duality gap is below ``tol * max(F, 1e-300)`` (relative) or ``max_iter``
+    iterations. The certificate, not the warm start, is what makes the answer trustworthy.
 
     Returns
     -------
@@ -98,20 +101,25 @@ def reference_solve(D, X, lmbd, *, tol=1e-12, max_iter=100_000, check_every=50):
     W_z = torch.eye(D.shape[1], dtype=D.dtype) - alpha * (D.T @ D)
     bias = alpha * (X @ D)
     z = torch.zeros(X.shape[0], D.shape[1], dtype=D.dtype)
+    if warm_start:
+        from l2obench.solvers.classical.sklearn_lasso import SklearnLasso  # it imports this module
+
+        z = SklearnLasso("cd", tol=max(tol, 1e-13)).solve(D, X, lam[:, 0], 10_000)
     y, t = z.clone(), torch.ones(X.shape[0], 1, dtype=D.dtype)
-    for it in range(1, max_iter + 1):
-        z_new = soft_threshold(torch.addmm(bias, y, W_z), lam * alpha)
-        # restart the momentum of a sample when it points uphill
-        restart = ((y - z_new) * (z_new - z)).sum(dim=1, keepdim=True) > 0
-        t = torch.where(restart, torch.ones_like(t), t)
-        t_new = (1 + torch.sqrt(1 + 4 * t ** 2)) / 2
-        y = z_new + torch.where(restart, torch.zeros_like(t), (t - 1) / t_new) * (z_new - z)
-        z, t = z_new, t_new
-        if it % check_every == 0 or it == max_iter:
-            primal = lasso_value(D, X, z, lam)
-            gap = primal - dual_value(D, X, z, lam)
-            if bool((gap <= tol * primal.clamp_min(1e-300)).all()):
-                break
+    it = 0
+    while it < max_iter:
+        primal = lasso_value(D, X, z, lam)
+        if bool((primal - dual_value(D, X, z, lam) <= tol * primal.clamp_min(1e-300)).all()):
+            break
+        for _ in range(min(check_every, max_iter - it)):
+            it += 1
+            z_new = soft_threshold(torch.addmm(bias, y, W_z), lam * alpha)
+            # restart the momentum of a sample when it points uphill
+            restart = ((y - z_new) * (z_new - z)).sum(dim=1, keepdim=True) > 0
+            t = torch.where(restart, torch.ones_like(t), t)
+            t_new = (1 + torch.sqrt(1 + 4 * t ** 2)) / 2
+            y = z_new + torch.where(restart, torch.zeros_like(t), (t - 1) / t_new) * (z_new - z)
+            z, t = z_new, t_new
     primal = lasso_value(D, X, z, lam)
     return LassoSolution(Z=z, value=primal, gap=primal - dual_value(D, X, z, lam), n_iter=it)
 

@@ -54,9 +54,10 @@ def test_solver_reaches_sklearn_solution(name, reference):
     assert torch.all((F - F_sk).abs() / F_sk <= 1e-8), (F - F_sk) / F_sk
 
 
-def test_reference_is_certified_and_below_every_solver(reference):
+@pytest.mark.parametrize("warm_start", [True, False])
+def test_reference_is_certified_and_below_every_solver(reference, warm_start):
     D, X, lmbd, F_sk = reference
-    ref = reference_solve(D, X, lmbd, tol=1e-13)
+    ref = reference_solve(D, X, lmbd, tol=1e-13, warm_start=warm_start)
     assert torch.all(ref.gap <= 1e-13 * ref.value)
     assert torch.all(dual_value(D, X, ref.Z, lmbd) <= F_sk + 1e-12)
     for solver, n_iter in SOLVERS.values():

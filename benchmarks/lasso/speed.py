@@ -1,0 +1,78 @@
+"""FISTA's time per iteration as a ratio to the time of its matrix products alone (the floor).
+
+    python benchmarks/lasso/speed.py [--threads N] [--dtype float32]
+
+For each shape (the quick and the full configs of the compressed-sensing and step-size
+settings) it times ``n_iter`` FISTA iterations of the library solver and the same number of
+bare matrix products of the form FISTA uses on that shape (Gram form: one (B,n)×(n,n)
+product; residual form: (B,n)×(n,m) then (B,m)×(m,n)), interleaved and repeated, and
+prints the median times and their ratio. Set-up (Lipschitz constant, Gram matrix) is timed
+apart: it is paid once per dictionary.
+"""
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from l2obench.datasets.sparse_coding import make_compressed_sensing
+from l2obench.objectives.lasso import lambda_max
+from l2obench.solvers.classical.ista import ISTA
+
+SHAPES = [  # (setting, B, m, n)
+    ("compressed sensing, quick", 256, 250, 500),
+    ("compressed sensing, full", 2048, 250, 500),
+    ("step size, quick", 256, 64, 256),
+    ("step size, full", 10_000, 64, 256),
+]
+
+
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def measure(B, m, n, dtype, n_iter, repeats):
+    data = make_compressed_sensing(n_train=1, n_test=B, n_measurements=m, n_atoms=n, seed=0)
+    D, X = data.D.to(dtype), data.X_test.to(dtype)
+    lmbd = 0.1 * lambda_max(D, X)
+    solver = ISTA(accelerated=True)
+    setup = median_time(lambda: solver.solve(D, X, lmbd, 0), repeats)
+    Y = torch.randn(B, n, dtype=dtype, generator=torch.Generator().manual_seed(0))
+    if n < 2 * m:  # the form ISTA picks: Gram
+        W = torch.eye(n, dtype=dtype) - D.T @ D / 100
+        products = lambda: [Y @ W for _ in range(n_iter)]  # noqa: E731
+    else:
+        Dt = D.T.contiguous()
+        products = lambda: [(Y @ Dt) @ D for _ in range(n_iter)]  # noqa: E731
+    fista, floor = [], []
+    for _ in range(repeats):  # interleave so that both see the same machine load
+        fista.append(median_time(lambda: solver.solve(D, X, lmbd, n_iter), 1) - setup)
+        floor.append(median_time(products, 1))
+    return setup, float(np.median(fista)) / n_iter, float(np.median(floor)) / n_iter
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--n-iter", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    dtype = getattr(torch, args.dtype)
+    print(f"torch {torch.__version__}, {args.threads} threads, {args.dtype}, {args.n_iter} iterations")
+    print(f"{'setting':28s} {'B':>6s} {'m':>4s} {'n':>4s} {'set-up ms':>10s} {'FISTA ms/it':>12s} "
+          f"{'floor ms/it':>12s} {'ratio':>6s}")
+    for name, B, m, n in SHAPES:
+        setup, fista, floor = measure(B, m, n, dtype, args.n_iter, args.repeats)
+        print(f"{name:28s} {B:6d} {m:4d} {n:4d} {1e3 * setup:10.2f} {1e3 * fista:12.3f} "
+              f"{1e3 * floor:12.3f} {fista / floor:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
