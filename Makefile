@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	rm -f $(RUN_OUT)  # benchopt never overwrites: it would write quick_1.parquet
 	$(BIN)/benchopt run benchmarks/lasso --config benchmarks/lasso/configs/quick.yml \
 		--no-plot --output $(RUN_OUT)
 	$(BIN)/python -m l2obench.results.report $(RUN_OUT) --figure benchmarks/lasso/outputs/quick_convergence.png
