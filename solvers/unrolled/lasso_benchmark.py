@@ -10,7 +10,8 @@ from l2obench.solvers.training import TrainConfig
 from .fit import fit_unrolled
 from .registry import make_model
 
-N_EVALS = 20  # validation evaluations per training run
+N_EVALS = 20  # validation evaluations per training run (5 per stage when stage-wise)
+VAL_MAX = 1024  # held-out training samples for early stopping / HyperLISTA's grid search
 
 
 def skip_reason(loss, objective_dict):
@@ -45,12 +46,14 @@ def fit_for_benchmark(name, objective_dict, *, seed, n_layers=16, loss="supervis
         ``train_time`` (s; of the original run on a cache hit), ``n_params``, ``trained_depth``.
     """
     n_steps = check_int("n_steps", n_steps, low=1)
+    n_evals = 5 if stagewise else N_EVALS
     config = TrainConfig(n_steps=n_steps, batch_size=batch_size, lr=lr, seed=seed,
-                         eval_every=max(1, n_steps // N_EVALS), patience=N_EVALS // 2)
+                         eval_every=max(1, n_steps // n_evals), patience=N_EVALS // 2)
+    X = objective_dict["X_train"]
     model = make_model(name, n_layers=n_layers, **model_kwargs)
-    meta = fit_unrolled(model, objective_dict["D"], objective_dict["X_train"], objective_dict["lmbd_train"],
+    meta = fit_unrolled(model, objective_dict["D"], X, objective_dict["lmbd_train"],
                         loss=loss, Z_true=objective_dict.get("Z_train"), config=config,
-                        stagewise=stagewise, cache=cache)
+                        stagewise=stagewise, val_fraction=min(0.1, VAL_MAX / X.shape[0]), cache=cache)
     model.eval()
     info = {"train_time": float(meta["train_time"]), "n_params": model.n_params(),
             "trained_depth": model.n_layers}

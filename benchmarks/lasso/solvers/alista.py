@@ -15,9 +15,10 @@ class Solver(BaseSolver):
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],
-        "n_steps": [2000],
+        "n_steps": [50],
         "lr": [1e-2],
-        "stagewise": [False],
+        "stagewise": [True],
+        "support_selection": [True],
     }
     test_config = {"n_layers": 3, "n_steps": 20}
 

@@ -15,9 +15,9 @@ class Solver(BaseSolver):
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],
-        "n_steps": [2000],
-        "lr": [1e-3],
-        "stagewise": [False],
+        "n_steps": [40],
+        "lr": [5e-4],
+        "stagewise": [True],
     }
     test_config = {"n_layers": 3, "n_steps": 20}
 

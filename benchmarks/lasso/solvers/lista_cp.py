@@ -15,9 +15,9 @@ class Solver(BaseSolver):
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],
-        "n_steps": [2000],
+        "n_steps": [60],
         "lr": [1e-3],
-        "stagewise": [False],
+        "stagewise": [True],
         "support_selection": [False, True],
     }
     test_config = {"n_layers": 3, "n_steps": 20}

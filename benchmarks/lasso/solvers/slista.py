@@ -15,7 +15,7 @@ class Solver(BaseSolver):
     parameters = {
         "n_layers": [16],
         "loss": ["unsupervised"],
-        "n_steps": [2000],
+        "n_steps": [300],
         "lr": [1e-2],
         "stagewise": [False],
     }

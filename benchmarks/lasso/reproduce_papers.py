@@ -1,0 +1,92 @@
+"""Reproduce the learned-solver experiments of the Lasso papers on this machine (TEST split).
+
+    python benchmarks/lasso/reproduce_papers.py chen  [--scale paper|small] [--snr none 30]
+    python benchmarks/lasso/reproduce_papers.py ablin [--scale paper|small]
+
+``chen``: compressed sensing 250 x 500, 16 layers (Chen et al. 2018, Liu et al. 2019, Chen et
+al. 2021): NMSE vs layer for every model and ISTA/FISTA, LISTA's weight coupling, a table of
+NMSE at 16 layers, train time and parameter count. ``ablin``: 64 x 256, unsupervised,
+lambda in {0.1, 0.8}, simulated and digits (Ablin et al. 2019): F - F* vs depth, SLISTA's
+learned steps against the histogram of 1/L_S over test supports. Figures (PNG), tables (CSV)
+and raw curves (JSON) go to ``benchmarks/lasso/outputs/`` (git-ignored); trained weights are
+cached (``L2OBENCH_CACHE``), so a rerun only evaluates. Timings are wall-clock on this machine.
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from l2obench.objectives.lasso import lambda_max, lasso_value, nmse_db, reference_solve
+from l2obench.solvers.classical.ista import ISTA
+from l2obench.solvers.training import TrainConfig
+from l2obench.solvers.unrolled.fit import fit_unrolled
+from l2obench.solvers.unrolled.registry import make_model
+
+OUT = Path(__file__).resolve().parent / "outputs"
+
+# model key, extra hyper-parameters, fit options at paper scale (n_steps per stage if stagewise)
+CHEN_MODELS = [
+    ("hyperlista", {}, dict(val_fraction=0.02)),
+    ("alista", {}, dict(n_steps=50, lr=1e-2, stagewise=True, val_fraction=0.02)),
+    ("lista-cpss", {}, dict(n_steps=60, lr=1e-3, stagewise=True, val_fraction=0.02)),
+    ("lista-cp", {}, dict(n_steps=60, lr=1e-3, stagewise=True, val_fraction=0.02)),
+    ("tilista", {"support_selection": True}, dict(n_steps=40, lr=1e-3, stagewise=True, val_fraction=0.02)),
+    ("lista", {}, dict(n_steps=40, lr=5e-4, stagewise=True, val_fraction=0.02)),
+]
+ABLIN_MODELS = [("slista", dict(n_steps=300, lr=1e-2)),
+                ("alista", dict(n_steps=300, lr=1e-2, support_selection=False)),
+                ("lista-cp", dict(n_steps=300, lr=1e-3))]
+
+
+def fit(name, D, X, lmbd, Z=None, *, loss, n_layers, n_steps=1, lr=1e-3, stagewise=False,
+        val_fraction=0.1, seed=0, **hyper):
+    """Train one model through the suite's loop and cache; return (model, row)."""
+    model = make_model(name, n_layers=n_layers, **hyper)
+    config = TrainConfig(n_steps=n_steps, lr=lr, batch_size=64, eval_every=max(1, n_steps // (5 if stagewise else 20)),
+                         patience=10, seed=seed)
+    t0 = time.perf_counter()
+    meta = fit_unrolled(model, D, X, lmbd, loss=loss, Z_true=Z, config=config, stagewise=stagewise,
+                        val_fraction=val_fraction)
+    row = {"model": name + ("-ss" if hyper.get("support_selection") and name == "tilista" else ""),
+           "train_time_s": round(meta["train_time"], 1), "wall_s": round(time.perf_counter() - t0, 1),
+           "cache_hit": meta["cache_hit"], "n_params": model.n_params(), "n_steps": meta.get("n_steps")}
+    return model.eval(), row
+
+
+def fista_curve(D, X, lmbd, iters, metric, accelerated):
+    """metric(Z) after n iterations of ISTA/FISTA from 0, for every n in ``iters``."""
+    return [metric(ISTA(accelerated=accelerated).solve(D, X, lmbd, n)) for n in iters]
+
+
+def save(name, obj):
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{name}.json").write_text(json.dumps(obj, indent=1))
+
+
+def table(rows, name):
+    df = pd.DataFrame(rows)
+    df.to_csv(OUT / f"{name}.csv", index=False)
+    print(f"\n== {name} (test split) ==\n" + df.to_string(index=False), flush=True)
+    return df
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("experiment", choices=["chen", "ablin"])
+    parser.add_argument("--scale", choices=["paper", "small"], default="paper")
+    parser.add_argument("--snr", nargs="+", default=["none", "30"], help="chen: noise levels (dB or none)")
+    parser.add_argument("--models", nargs="+", default=None, help="subset of model keys")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (1 is fastest on a shared machine)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    from papers_ablin2019 import run_ablin
+    from papers_chen2018 import run_chen
+    (run_chen if args.experiment == "chen" else run_ablin)(args)
+
+
+if __name__ == "__main__":
+    main()
