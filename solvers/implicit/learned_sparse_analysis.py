@@ -8,7 +8,6 @@ and trained on pairs :math:`(d, x^\star)` to minimise :math:`\mathbb E\|N_\Theta
 """
 import torch
 
-from l2obench.objectives.validation import check_dtype
 from l2obench.solvers.cache import cached_training, fingerprint
 from l2obench.solvers.implicit.fixed_point import FixedPointLayer
 from l2obench.solvers.implicit.memory import SavedTensorMeter
@@ -69,7 +68,3 @@ def train_model(model, train_data, val_data, config, *, cache=None):
                 "diverged": history.diverged}
     return cached_training(spec, model, train_fn, cache=cache)
 
-
-def model_dtype(name):
-    """torch dtype of the objective's ``dtype`` parameter."""
-    return check_dtype("dtype", name)
