@@ -36,7 +36,7 @@ CHEN_MODELS = [
     ("tilista", {"support_selection": True}, dict(n_steps=40, lr=1e-3, stagewise=True, val_fraction=0.02)),
     ("lista", {}, dict(n_steps=40, lr=5e-4, stagewise=True, val_fraction=0.02)),
 ]
-ABLIN_MODELS = [("slista", dict(n_steps=300, lr=1e-2)),
+ABLIN_MODELS = [("slista", dict(n_steps=600, lr=1e-2)),
                 ("alista", dict(n_steps=300, lr=1e-2, support_selection=False)),
                 ("lista-cp", dict(n_steps=300, lr=1e-3))]
 
