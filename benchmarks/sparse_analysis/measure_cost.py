@@ -9,7 +9,7 @@ exactly K), ``equal_time.png`` and ``.csv`` (each mode trained for the same wall
 at K = ``--depth``, then evaluated with ``--eval-iter`` iterations, with least squares and the
 analytic solvers as reference rows) and ``seed_figure.png`` (Theta* applied to the ground
 truth, a wrong signal, least squares and the model inference). One thread, float32,
-paper-sized data (n = 250, latent 50, A 100 x 250) unless ``--small``.
+paper-sized data (n = 250, latent 50, A 100 x 250) unless ``--small`` (files suffixed ``_small``).
 """
 import argparse
 import json
@@ -106,12 +106,13 @@ def main():
     torch.set_num_threads(1)
     OUT.mkdir(exist_ok=True)
     sizes = dict(n=100, latent_dim=20, m=40) if args.small else {}
+    tag = "_small" if args.small else ""  # --small never overwrites the paper-sized outputs
     data = make_sparse_analysis(**sizes, n_train=2000, seed=0, dtype="float32")
 
     cost = pd.DataFrame([{"mode": mode, "K": depth, **dict(zip(("step_time", "saved_bytes"),
                           step_cost(data, mode, depth, args.repeats)))}
                          for depth in (10, 50, 200) for mode in MODES])
-    cost.to_csv(OUT / "cost_vs_depth.csv", index=False)
+    cost.to_csv(OUT / f"cost_vs_depth{tag}.csv", index=False)
     print(cost.to_string(index=False))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for mode, grp in cost.groupby("mode"):
@@ -121,21 +122,21 @@ def main():
         ax.set(xscale="log", yscale="log", xlabel="forward iterations K", ylabel=label)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(OUT / "cost_vs_depth.png", dpi=120)
+    fig.savefig(OUT / f"cost_vs_depth{tag}.png", dpi=120)
     if args.cost_only:
         return
 
     at_depth = {mode: step_cost(data, mode, args.depth, 2)[0] for mode in MODES}
     table, models = equal_time(data, args.depth, args.budget, at_depth, args.eval_iter)
-    table.to_csv(OUT / "equal_time.csv", index=False)
+    table.to_csv(OUT / f"equal_time{tag}.csv", index=False)
     print(table.to_string(index=False))
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.barh(table.solver, table.rel_error)
     ax.set(xscale="log", xlabel=f"relative test error ({args.budget:.0f} s of training per learned mode)")
     fig.tight_layout()
-    fig.savefig(OUT / "equal_time.png", dpi=120)
-    seed_figure(data, models["jfb"], args.eval_iter, OUT / "seed_figure.png")
-    (OUT / "measure_cost.json").write_text(json.dumps(vars(args)))
+    fig.savefig(OUT / f"equal_time{tag}.png", dpi=120)
+    seed_figure(data, models["jfb"], args.eval_iter, OUT / f"seed_figure{tag}.png")
+    (OUT / f"measure_cost{tag}.json").write_text(json.dumps(vars(args)))
 
 
 if __name__ == "__main__":
