@@ -1,5 +1,6 @@
 """sparse_analysis: data generator, metrics and certificates, classical/learned ADMM, cached training."""
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -116,3 +117,18 @@ def test_training_improves_on_least_squares_and_is_cached(data, tmp_path):
     torch.testing.assert_close(again.operator.theta, model.operator.theta)
     other = build_model(data["A"], init="identity", backward="unrolled", depth=30)
     assert not train_model(other, train_data, val_data, config, cache=cache)["cache_hit"]
+
+
+def test_benchmark_objective_flags_a_diverged_solver(data):
+    from benchopt.benchmark import Benchmark  # the objective as benchopt loads it
+
+    bench = Benchmark(Path(__file__).resolve().parents[1] / "benchmarks" / "sparse_analysis")
+    objective = bench.get_benchmark_objective().get_instance(dtype="float64", n_calibration=16)
+    keys = ("A", "x_train", "d_train", "x_val", "d_val", "x_test", "d_test", "x_shift", "d_shift")
+    objective.set_data(**{k: data[k] for k in keys})
+    x = objective.get_one_result()["x"]
+    x[3, 2] = math.inf
+    row = objective.evaluate_result(x=x)
+    assert row["diverged"] and math.isnan(row["value"])
+    with pytest.raises(ValueError, match="x must have shape"):
+        objective.evaluate_result(x=x[:, :5])

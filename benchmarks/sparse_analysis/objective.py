@@ -50,7 +50,8 @@ class Objective(BaseObjective):
         for name, prefix in (("test", ""), ("shift", "shift_")):
             d, x_true = self.splits[name]
             res = evaluate(x[self.bounds[name]], x_true, self.A, d, theta, cal, prefix=prefix)
-            out["diverged"] = out.get("diverged", False) or res.pop("diverged")
+            diverged = res.pop("diverged")
+            out["diverged"] = out.get("diverged", False) or diverged
             out.update(res)
         return {"value": out["rel_error"], **out, "train_time": float(train_time),
                 "n_params": int(n_params), "peak_memory": int(peak_memory),
