@@ -160,7 +160,7 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
         optimizer.step()
         if config.schedule == "cosine":
             scheduler.step()
-        running += float(loss)
+        running += float(loss.detach())
         n_running += 1
         history.n_steps_done = step
 
