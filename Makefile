@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.l2obench-installed
 RUN_OUT := benchmarks/lasso/outputs/quick.parquet
 
-.PHONY: run test install clean
+.PHONY: run test install clean figures baselines regression
 
 install: $(STAMP)
 
@@ -27,6 +27,17 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# results/: paper figures from the quick configs (benchopt cache kept), CI baselines (fresh,
+# uncached runs; review the diff of results/baselines/ before committing), the regression check
+figures: $(STAMP)
+	$(BIN)/python -m l2obench.results.figures
+
+baselines: $(STAMP)
+	$(BIN)/python -m l2obench.results.regression --update
+
+regression: $(STAMP)
+	$(BIN)/python -m l2obench.results.regression
 
 clean:
 	rm -rf $(VENV) benchmarks/*/outputs benchmarks/*/__cache__

@@ -173,8 +173,8 @@ def compare(baseline, new, benchmark="", min_overlap=MIN_OVERLAP):
 
 
 def run_benchmark(bench, out_dir, *, solvers=None, datasets=None, seed=None, max_runs=None,
-                  cache_dir=None, log=None):
-    """Run a benchmark's quick config with benchopt, without benchopt's cache.
+                  cache_dir=None, use_cache=False, log=None):
+    """Run a benchmark's quick config with benchopt, by default without any cache.
 
     Parameters
     ----------
@@ -188,6 +188,8 @@ def run_benchmark(bench, out_dir, *, solvers=None, datasets=None, seed=None, max
         Override the config's values (``max_runs`` only lowers it).
     cache_dir : path-like, optional
         Trained-weight cache (``L2OBENCH_CACHE``); default a fresh folder in ``out_dir``.
+    use_cache : bool
+        Keep benchopt's cache and the user's trained-weight cache (for figures, not for checks).
     log : callable, optional
         Receives progress lines.
 
@@ -212,11 +214,13 @@ def run_benchmark(bench, out_dir, *, solvers=None, datasets=None, seed=None, max
     config_path = out_dir / f"{bench.name}.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     output = out_dir / f"{bench.name}.parquet"
-    env = {**os.environ, "BENCHOPT_RAISE_ON_ERROR": "1",
-           "L2OBENCH_CACHE": str(cache_dir or out_dir / "weights_cache")}
+    output.unlink(missing_ok=True)  # benchopt would write <name>_1.parquet next to an old file
+    env = {**os.environ, "BENCHOPT_RAISE_ON_ERROR": "1"}
+    if not use_cache or cache_dir:
+        env["L2OBENCH_CACHE"] = str(cache_dir or out_dir / "weights_cache")
     benchopt = Path(sys.executable).with_name("benchopt")
-    cmd = [str(benchopt), "run", str(bench.path), "--config", str(config_path), "--no-cache",
-           "--no-plot", "--output", str(output)]
+    cmd = [str(benchopt), "run", str(bench.path), "--config", str(config_path), "--no-plot",
+           "--output", str(output)] + ([] if use_cache else ["--no-cache"])
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     (out_dir / f"{bench.name}.log").write_text(proc.stdout + proc.stderr)
