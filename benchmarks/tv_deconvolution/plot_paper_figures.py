@@ -11,7 +11,8 @@ Writes to ``benchmarks/tv_deconvolution/outputs/`` (git-ignored):
   synthesis iterations on three operators (the claim of Sec. 2: analysis needs fewer).
 * ``fig_fmri_time.png`` — P − P* against wall-clock time on fMRI-like data at λ = 0.1 λ_max
   (Fig. 4 of the paper; trained networks are timed on inference only).
-* ``paper_numbers.json`` — every number quoted in the README.
+* ``paper_numbers.json`` — every number quoted in the README (``--robustness``: only the
+  iteration counts over several draws of H, to ``robustness_numbers.json``).
 
 Learned models are trained with ``l2obench.solvers.unrolled.tv_fit.fit_tv_model`` (unsupervised
 objective loss averaged over layers) and cached; a second run reuses the weights.
@@ -150,6 +151,22 @@ def fig_analysis_vs_synthesis(args, numbers):
     numbers["iterations_to_relative_accuracy"] = table
 
 
+def robustness_over_h(args, numbers):
+    """Iterations to relative accuracy 1e-4 over several draws of the Gaussian H (no figure)."""
+    table = {}
+    for (n, m), seeds in (((8, 5), range(6)), ((100, 50), range(1, 4))):
+        for seed in seeds:
+            data = make_tv_synthetic(10, 100, n_dim=n, n_measurements=m, seed=seed)
+            _, lam, ref = problem(data, 0.1)
+            row = {}
+            for name, solver in CLASSICAL.items():
+                sub, _ = classical_curve(solver, data.H, data.X_test, lam, ref, args.n_iter)
+                row[name] = iterations_to(sub, ref.value, 1e-4)
+            table[f"{m}x{n} seed {seed}"] = row
+            print(f"{m}x{n} seed {seed}: {row}", flush=True)
+    numbers["robustness_iterations_to_1e-4"] = table
+
+
 def fig_fmri_time(args, numbers):
     data = make_fmri_like(args.n_train_fmri, args.n_test_fmri, n_times=args.n_times, seed=0)
     lam_tr, lam, ref = problem(data, 0.1)
@@ -180,6 +197,8 @@ def fig_fmri_time(args, numbers):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a few minutes)")
+    parser.add_argument("--robustness", action="store_true",
+                        help="only the analysis-vs-synthesis iteration counts over draws of H")
     args = parser.parse_args()
     full = dict(n_train=2000, n_test=500, depth=20, n_steps=600, n_iter=3000, n_times=250,
                 n_train_fmri=1000, n_test_fmri=256, n_steps_fmri=200, n_iter_fmri=300)
@@ -189,11 +208,12 @@ def main():
         setattr(args, k, v)
     OUT.mkdir(exist_ok=True)
     numbers = {"settings": {k: v for k, v in vars(args).items()}}
-    for step in (fig_analysis_vs_synthesis, fig_depth, fig_fmri_time):
+    steps = (robustness_over_h,) if args.robustness else (fig_analysis_vs_synthesis, fig_depth, fig_fmri_time)
+    for step in steps:
         t0 = time.perf_counter()
         step(args, numbers)
         numbers.setdefault("wall_clock", {})[step.__name__] = time.perf_counter() - t0
-        (OUT / "paper_numbers.json").write_text(json.dumps(numbers, indent=1))
+        (OUT / ("robustness_numbers.json" if args.robustness else "paper_numbers.json")).write_text(json.dumps(numbers, indent=1))
         print(f"{step.__name__}: {time.perf_counter() - t0:.0f} s", flush=True)
 
 
