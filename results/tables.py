@@ -190,11 +190,19 @@ def problems(table, expected=None):
     """
     rows = []
     if expected:
-        present = set(zip(table["solver_family"], table["dataset_family"]))
+        # a solver or data set absent from the whole table (partial gaps are reported below)
+        solvers, datasets = set(table["solver_family"]), set(table["dataset_family"])
         for s in expected.get("solver", []):
             for d in expected.get("dataset", []):
-                if (s, d) not in present:
-                    rows.append((s, d, "", "missing: no result (the solver failed or was not run)"))
+                if s not in solvers or d not in datasets:
+                    rows.append((s, d, "", "missing: no result at all (failed or not run)"))
+    # benchopt drops the whole curve of a solver that raised or whose value turned NaN
+    # ("diverged" status): a solver with rows in some settings but not in others says so
+    settings = set(zip(table["dataset"], table["objective"]))
+    for s, present in table.groupby("solver", sort=True):
+        for d, o in sorted(settings - set(zip(present["dataset"], present["objective"]))):
+            rows.append((s, d, o, "no result here but results elsewhere: failed, skipped, or diverged "
+                                  "(benchopt drops the curve of a solver whose value turns NaN)"))
     curves = table.groupby(["solver", "dataset", "objective"], sort=True)
     n_budgets = curves["budget"].nunique()
     for (s, d, o), curve in curves:

@@ -120,3 +120,12 @@ def test_cli_reports_the_rest_of_a_partial_run(tmp_path, capsys):
 def test_cli_exit_status_on_missing_file(tmp_path, capsys):
     assert report_mod.main([str(tmp_path / "absent.parquet")]) == 2
     assert "no result file" in capsys.readouterr().err
+
+
+def test_a_curve_dropped_by_benchopt_is_reported_without_a_config():
+    """benchopt drops the curve of a solver whose value turns NaN: the gap must show."""
+    other = benchopt_rows().assign(dataset_name="toy[n_test=8]")
+    df = pd.concat([benchopt_rows(), other[other["solver_name"] != "ISTA[step=1.0]"]])
+    found = problems(tidy(df))
+    assert list(zip(found["solver"], found["dataset"])) == [("ISTA[step=1.0]", "toy[n_test=8]")]
+    assert "diverged" in found["problem"].iloc[0] and "failed" in found["problem"].iloc[0]
