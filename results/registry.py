@@ -36,6 +36,10 @@ class Benchmark:
     max_budget : int
         Largest budget (iterations) kept in the baseline: small budgets are reached on any
         machine before benchopt's timeout.
+    timeout : int
+        benchopt ``timeout`` (seconds per curve) of the regression runs, at least the config's:
+        ``max_runs`` already bounds their work, so a generous timeout only stops a hang and
+        keeps a loaded machine from cutting curves short (the quick configs' 10-60 s do).
     instances : callable
         Row of the tidy table → number of problem instances one solver run solves (the time
         per instance of the break-even analysis is ``time_s / instances``).
@@ -50,6 +54,7 @@ class Benchmark:
     accuracy: str = "suboptimality"
     max_budget: int = 10
     max_runs: int = 8
+    timeout: int = 300
     instances: Callable = n_test_instances
 
     @property

@@ -10,7 +10,8 @@ Usage::
 A check runs ``benchopt run benchmarks/<name> --config <quick config> --no-cache`` into a
 temporary folder with ``BENCHOPT_RAISE_ON_ERROR=1`` and a fresh trained-weight cache (so
 training runs again), ``max-runs`` lowered to the registry's ``max_runs`` (the curves stop just
-past the budgets the baseline keeps; training and everything else is the quick config's), turns the result into the tidy table and compares every deterministic
+past the budgets the baseline keeps) and the timeout raised to its ``timeout`` (so a loaded
+machine does not cut them; training and everything else is the quick config's), turns the result into the tidy table and compares every deterministic
 metric with the baseline, within the tolerances of :mod:`l2obench.results.tolerances`.
 
 benchopt's ``iteration`` sampling stops a curve at its timeout, so the budgets reached depend on
@@ -172,8 +173,15 @@ def compare(baseline, new, benchmark="", min_overlap=MIN_OVERLAP):
     return Comparison(benchmark, failures, notes, n_compared=len(merged) * len(metrics))
 
 
+def _seconds(value):
+    """benchopt timeout (``30``, ``"10m"``, ``"2h"``) in seconds."""
+    text = str(value).strip()
+    scale = {"s": 1, "m": 60, "h": 3600}.get(text[-1:], None)
+    return int(float(text[:-1]) * scale) if scale else int(float(text or 0))
+
+
 def run_benchmark(bench, out_dir, *, solvers=None, datasets=None, seed=None, max_runs=None,
-                  cache_dir=None, use_cache=False, log=None):
+                  timeout=None, cache_dir=None, use_cache=False, log=None):
     """Run a benchmark's quick config with benchopt, by default without any cache.
 
     Parameters
@@ -184,8 +192,8 @@ def run_benchmark(bench, out_dir, *, solvers=None, datasets=None, seed=None, max
         Folder for the result file, the config actually used and the log.
     solvers, datasets : list of str, optional
         Replace the config's solver / dataset lists (e.g. to plant a fault).
-    seed, max_runs : int, optional
-        Override the config's values (``max_runs`` only lowers it).
+    seed, max_runs, timeout : int, optional
+        Override the config's values (``max_runs`` only lowers it, ``timeout`` only raises it).
     cache_dir : path-like, optional
         Trained-weight cache (``L2OBENCH_CACHE``); default a fresh folder in ``out_dir``.
     use_cache : bool
@@ -208,7 +216,10 @@ def run_benchmark(bench, out_dir, *, solvers=None, datasets=None, seed=None, max
     config = yaml.safe_load(bench.config_path.read_text()) or {}
     if max_runs is not None:
         max_runs = min(max_runs, config.get("max-runs", max_runs))
-    for key, value in (("solver", solvers), ("dataset", datasets), ("seed", seed), ("max-runs", max_runs)):
+    if timeout is not None:
+        timeout = max(timeout, _seconds(config.get("timeout", 0)))
+    for key, value in (("solver", solvers), ("dataset", datasets), ("seed", seed), ("max-runs", max_runs),
+                       ("timeout", timeout)):
         if value is not None:
             config[key] = value
     config_path = out_dir / f"{bench.name}.yml"
@@ -268,7 +279,7 @@ def check(names=None, results=None, out_dir=None, out=print):
         for bench in registry.get(names or None):
             try:
                 parquet = results.get(bench.name) or run_benchmark(
-                    bench, Path(out_dir or tmp), max_runs=bench.max_runs, log=out)
+                    bench, Path(out_dir or tmp), max_runs=bench.max_runs, timeout=bench.timeout, log=out)
                 comp = compare(read_baseline(bench.baseline_path), new_table(bench, parquet), bench.name)
             except (RunError, FileNotFoundError) as exc:
                 failures = pd.DataFrame([dict(zip(REPORT_COLUMNS, (bench.name, "(run)", "", "", "", "",
@@ -293,7 +304,8 @@ def update(names=None, results=None, out_dir=None, out=print):
     with tempfile.TemporaryDirectory(prefix="l2obench-baseline-") as tmp:
         for bench in registry.get(names or None):
             parquet = results.get(bench.name) or run_benchmark(bench, Path(out_dir or tmp),
-                                                               max_runs=bench.max_runs, log=out)
+                                                               max_runs=bench.max_runs, timeout=bench.timeout,
+                                                               log=out)
             path = write_baseline(new_table(bench, parquet), bench.baseline_path)
             out(f"{bench.name}: wrote {path} (review with `git diff {path.relative_to(registry.ROOT)}`)")
             written.append(path)

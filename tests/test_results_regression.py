@@ -139,7 +139,8 @@ def test_planted_faults_are_caught(tmp_path):
     faults = {re.sub(r"\b(step)=([0-9.e-]+)", _halve, classical): classical,
               re.sub(r"n_steps=\d+", "n_steps=1", learned): learned}
     parquet = regression.run_benchmark(bench, tmp_path, solvers=[classical, *faults],
-                                         datasets=[dataset], max_runs=bench.max_runs)
+                                         datasets=[dataset], max_runs=bench.max_runs,
+                                         timeout=bench.timeout)
     new = regression.new_table(bench, parquet)
 
     def against_baseline(run_name, base_name):
