@@ -254,6 +254,8 @@ def make_figures(tables, out_dir=OUT, budget=16, out=print):
     _style()
     written = []
     for name, table in tables.items():
+        table.to_csv(out_dir / f"{name}_table.csv", index=False)   # the tidy table the figures use
+        written.append(out_dir / f"{name}_table.csv")
         metric = registry.BENCHMARKS[name].accuracy
         written += convergence(table, metric, out_dir, f"{name}_convergence")
         if "nmse_db" in table:
@@ -282,6 +284,9 @@ def main(argv=None):
         if not sep:
             parser.error(f"--results expects NAME=PARQUET, got {item!r}")
         results[name] = Path(path)
+    unknown = sorted(set(results) - set(registry.BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; registered: {sorted(registry.BENCHMARKS)}")
     tables = load_tables(results, args.rerun)
     if not tables:
         print("error: no benchmark has readable results; nothing drawn.", file=sys.stderr)

@@ -55,6 +55,7 @@ def test_every_figure_renders_offline(tmp_path, no_network, capsys):
         for ext in ("png", "pdf"):
             path = tmp_path / "figs" / f"{stem}.{ext}"
             assert path.stat().st_size > 1000, path
+    assert len(pd.read_csv(tmp_path / "figs" / "tv_deconvolution_table.csv")) == 27
     summary = pd.read_csv(tmp_path / "figs" / "break_even.csv")
     assert set(summary["classical_solver"]) == {"PGD-analysis[accelerated=False,step=1.0]",
                                                 "PGD-analysis[accelerated=True,step=1.0]"}
