@@ -11,8 +11,9 @@ A check runs ``benchopt run benchmarks/<name> --config <quick config> --no-cache
 temporary folder with ``BENCHOPT_RAISE_ON_ERROR=1`` and a fresh trained-weight cache (so
 training runs again), ``max-runs`` lowered to the registry's ``max_runs`` (the curves stop just
 past the budgets the baseline keeps) and the timeout raised to its ``timeout`` (so a loaded
-machine does not cut them; training and everything else is the quick config's), turns the result into the tidy table and compares every deterministic
-metric with the baseline, within the tolerances of :mod:`l2obench.results.tolerances`.
+machine does not cut them; training and everything else is the quick config's), turns the
+result into the tidy table and compares every deterministic metric with the baseline, within
+the tolerances of :mod:`l2obench.results.tolerances`.
 
 benchopt's ``iteration`` sampling stops a curve at its timeout, so the budgets reached depend on
 the machine: baselines keep small budgets only (``max_budget`` of the registry) and the
