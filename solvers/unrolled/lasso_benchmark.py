@@ -4,6 +4,11 @@ An adapter calls :func:`fit_for_benchmark` in ``set_objective`` (outside benchop
 ``run``), then ``model.solve(X_test, lmbd, n_iter)`` in ``run`` and returns ``info`` with the
 iterate from ``get_result``. Training uses the objective's TRAIN split only.
 """
+import os
+from contextlib import contextmanager
+
+import torch
+
 from l2obench.objectives.validation import check_int
 from l2obench.solvers.training import TrainConfig
 
@@ -12,6 +17,21 @@ from .registry import make_model
 
 N_EVALS = 20  # validation evaluations per training run (5 per stage when stage-wise)
 VAL_MAX = 1024  # held-out training samples for early stopping / HyperLISTA's grid search
+
+
+@contextmanager
+def _train_threads():
+    """Train with ``$L2OBENCH_TRAIN_THREADS`` (default 1) torch threads, then restore.
+
+    The mini-batches are small: on a shared machine, OpenMP threads spinning against other
+    processes made training up to 20x slower than one thread (measured on this 2-core box).
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(os.environ.get("L2OBENCH_TRAIN_THREADS", "1")))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def skip_reason(loss, objective_dict):
@@ -51,9 +71,11 @@ def fit_for_benchmark(name, objective_dict, *, seed, n_layers=16, loss="supervis
                          eval_every=max(1, n_steps // n_evals), patience=N_EVALS // 2)
     X = objective_dict["X_train"]
     model = make_model(name, n_layers=n_layers, **model_kwargs)
-    meta = fit_unrolled(model, objective_dict["D"], X, objective_dict["lmbd_train"],
-                        loss=loss, Z_true=objective_dict.get("Z_train"), config=config,
-                        stagewise=stagewise, val_fraction=min(0.1, VAL_MAX / X.shape[0]), cache=cache)
+    with _train_threads():
+        meta = fit_unrolled(model, objective_dict["D"], X, objective_dict["lmbd_train"],
+                            loss=loss, Z_true=objective_dict.get("Z_train"), config=config,
+                            stagewise=stagewise, val_fraction=min(0.1, VAL_MAX / X.shape[0]),
+                            cache=cache)
     model.eval()
     info = {"train_time": float(meta["train_time"]), "n_params": model.n_params(),
             "trained_depth": model.n_layers}
