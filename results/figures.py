@@ -170,9 +170,13 @@ def accuracy_figure(tables, budget, out):
     data["panel"] = data["benchmark"] + "\n" + data["dataset"].map(short_labels(data["dataset"]))
     data["label"] = data["solver"].map(short_labels(data["solver"]))
     panels = sorted(data["panel"].unique())
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4), squeeze=False)
+    ncols = min(3, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 4 * nrows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
     floor = 1e-3
-    for ax, panel in zip(axes[0], panels):
+    for ax, panel in zip(axes.flat, panels):
         sub = data[data["panel"] == panel]
         for row in sub.itertuples():
             x = max(row.train_time if np.isfinite(row.train_time) else 0.0, floor)
@@ -181,7 +185,7 @@ def accuracy_figure(tables, budget, out):
             ax.annotate(row.label, (x, max(row.accuracy, 1e-16)), fontsize=6,
                         xytext=(3, 2), textcoords="offset points")
         ax.set(xscale="log", yscale="log", xlabel=f"{LABELS['train_time']} (classical: {floor:g})",
-               ylabel=f"{LABELS.get(sub['metric'].iloc[0], sub['metric'].iloc[0])}\nat {budget} iterations")
+               ylabel=f"{LABELS.get(sub['metric'].iloc[0], sub['metric'].iloc[0])}\nat ≤ {budget} iterations")
         ax.set_title(panel, fontsize=8)
     fig.tight_layout()
     return _save(fig, out, "accuracy_vs_train_time")
