@@ -32,9 +32,9 @@ CHEN_MODELS = [
     ("hyperlista", {}, dict(val_fraction=0.02)),
     ("alista", {}, dict(n_steps=50, lr=1e-2, stagewise=True, val_fraction=0.02)),
     ("lista-cpss", {}, dict(n_steps=180, lr=1e-3, stagewise=True, val_fraction=0.02)),
-    ("lista-cp", {}, dict(n_steps=60, lr=1e-3, stagewise=True, val_fraction=0.02)),
-    ("tilista", {"support_selection": True}, dict(n_steps=40, lr=1e-3, stagewise=True, val_fraction=0.02)),
-    ("lista", {}, dict(n_steps=40, lr=5e-4, stagewise=True, val_fraction=0.02)),
+    ("lista-cp", {}, dict(n_steps=180, lr=1e-3, stagewise=True, val_fraction=0.02)),
+    ("tilista", {"support_selection": True}, dict(n_steps=120, lr=1e-3, stagewise=True, val_fraction=0.02)),
+    ("lista", {}, dict(n_steps=120, lr=5e-4, stagewise=True, val_fraction=0.02)),
 ]
 ABLIN_MODELS = [("slista", dict(n_steps=600, lr=1e-2)),
                 ("alista", dict(n_steps=300, lr=1e-2, support_selection=False)),

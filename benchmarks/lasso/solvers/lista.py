@@ -15,7 +15,7 @@ class Solver(BaseSolver):
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],
-        "n_steps": [40],
+        "n_steps": [120],
         "lr": [5e-4],
         "stagewise": [True],
     }

@@ -15,7 +15,7 @@ class Solver(BaseSolver):
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],
-        "n_steps": [60],
+        "n_steps": [180],
         "lr": [1e-3],
         "stagewise": [True],
         "support_selection": [False, True],
