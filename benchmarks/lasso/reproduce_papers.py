@@ -31,7 +31,7 @@ OUT = Path(__file__).resolve().parent / "outputs"
 CHEN_MODELS = [
     ("hyperlista", {}, dict(val_fraction=0.02)),
     ("alista", {}, dict(n_steps=50, lr=1e-2, stagewise=True, val_fraction=0.02)),
-    ("lista-cpss", {}, dict(n_steps=180, lr=1e-3, stagewise=True, val_fraction=0.02)),
+    ("lista-cpss", {}, dict(n_steps=500, lr=1e-3, stagewise=True, val_fraction=0.02)),
     ("lista-cp", {}, dict(n_steps=180, lr=1e-3, stagewise=True, val_fraction=0.02)),
     ("tilista", {"support_selection": True}, dict(n_steps=120, lr=1e-3, stagewise=True, val_fraction=0.02)),
     ("lista", {}, dict(n_steps=120, lr=5e-4, stagewise=True, val_fraction=0.02)),
