@@ -127,6 +127,8 @@ def tidy(df, benchmark=None):
     table = table.rename(columns={c: c.removeprefix("objective_") for c in metrics})
     if "diverged" in table:
         table["diverged"] = table["diverged"] > 0
+        if "value" in table:  # objectives report a finite sentinel so that benchopt keeps the row
+            table.loc[table["diverged"], "value"] = np.nan
     for c in ("n_params", "trained_depth"):
         if c in table and table[c].notna().all():
             table[c] = table[c].astype(int)

@@ -174,3 +174,15 @@ def test_digits_split_is_disjoint_and_bounded():
     assert not rows & {tuple(np.round(x.numpy(), 12)) for x in data.X_test}
     with pytest.raises(ValueError, match="n_train"):
         load_digits_coding(n_train=5000, n_test=10)
+
+
+@pytest.mark.parametrize("name", ["ISTA", "FISTA", "ADMM", "OracleISTA"])
+def test_float32_iterates_track_float64(name):
+    # float32 must not break a solver (OracleISTA once normalised by a float64-only epsilon)
+    D, X, lmbd = problem(8)
+    solver, _ = SOLVERS[name]
+    Z64 = solver.solve(D, X, lmbd, 50)
+    Z32 = solver.solve(D.float(), X.float(), lmbd.float(), 50)
+    assert torch.isfinite(Z32).all()
+    F64, F32 = lasso_value(D, X, Z64, lmbd), lasso_value(D, X, Z32.double(), lmbd)
+    assert torch.all((F32 - F64).abs() <= 1e-4 * F64)

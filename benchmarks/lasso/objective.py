@@ -47,7 +47,10 @@ class Objective(BaseObjective):
         diverged = not bool(torch.isfinite(Z).all()) or bool(F.mean() > 10 * self.F0.mean())
         nan = float("nan")
         metrics = dict(
-            value=nan if diverged else float(F.mean()),
+            # benchopt drops the whole curve of a NaN value ("diverged" is a failed run for it), so a
+            # diverged row keeps a finite sentinel, F(0), which also stops the run for lack of
+            # progress; `diverged=True` flags it and the results tables show its value as NaN.
+            value=float(self.F0.mean()) if diverged else float(F.mean()),
             suboptimality=nan if diverged else float((F - self.ref.value).mean()),
             rel_suboptimality=nan if diverged else float(((F - self.ref.value) / self.ref.value).mean()),
             nmse_lasso_db=nan if diverged else nmse_db(Z, self.ref.Z),

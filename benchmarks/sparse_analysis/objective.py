@@ -53,7 +53,10 @@ class Objective(BaseObjective):
             diverged = res.pop("diverged")
             out["diverged"] = out.get("diverged", False) or diverged
             out.update(res)
-        return {"value": out["rel_error"], **out, "train_time": float(train_time),
+        # finite sentinel 1.0 (the relative error of x = 0) for a diverged row: benchopt drops
+        # the whole curve of a NaN value; `diverged=True` flags it, the tables show NaN
+        value = 1.0 if out["diverged"] else out["rel_error"]
+        return {"value": value, **out, "train_time": float(train_time),
                 "n_params": int(n_params), "peak_memory": int(peak_memory),
                 "trained_depth": int(trained_depth)}
 

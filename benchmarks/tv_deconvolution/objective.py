@@ -49,7 +49,9 @@ class Objective(BaseObjective):
         nan = float("nan")
         gap = P - self.ref.value
         return dict(
-            value=nan if diverged else float(P.mean()),
+            # finite sentinel P(0) for a diverged row: benchopt drops the whole curve of a NaN
+            # value; `diverged=True` flags it and the results tables show its value as NaN
+            value=float(self.P0.mean()) if diverged else float(P.mean()),
             suboptimality=nan if diverged else float(gap.mean()),
             rel_suboptimality=nan if diverged else float((gap / self.ref.value).mean()),
             nmse=nan if diverged else nmse(Z, self.Z_test),

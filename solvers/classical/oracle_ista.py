@@ -19,7 +19,9 @@ def support_lipschitz(G, mask, v, n_power):
     """Refine the top eigenvector ``v`` of ``G`` restricted to ``mask`` (per row); return (L_S, v)."""
     for _ in range(n_power):
         v = (v * mask) @ G * mask
-        v = v / v.norm(dim=1, keepdim=True).clamp_min(1e-300)
+        # the dtype's tiny, not a float64 constant: 1e-300 is 0 in float32 and an empty support
+        # would turn v into 0/0
+        v = v / v.norm(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
     L_S = (((v * mask) @ G) * v * mask).sum(dim=1, keepdim=True)
     return L_S, v
 
