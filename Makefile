@@ -21,9 +21,11 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	rm -f $(RUN_OUT)  # benchopt never overwrites: it would write quick_1.parquet
+	# --no-cache: benchopt's cache does not see edits to the l2obench library itself
 	$(BIN)/benchopt run benchmarks/lasso --config benchmarks/lasso/configs/quick.yml \
-		--no-plot --output $(RUN_OUT)
-	$(BIN)/python -m l2obench.results.report $(RUN_OUT) --figure benchmarks/lasso/outputs/quick_convergence.png
+		--no-plot --no-cache --output $(RUN_OUT)
+	$(BIN)/python -m l2obench.results.report $(RUN_OUT) --config benchmarks/lasso/configs/quick.yml \
+		--figure benchmarks/lasso/outputs/quick_convergence.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
