@@ -1,17 +1,13 @@
 """LISTA, untied weights (Gregor & LeCun 2010; Chen et al. 2018).
 
-Thin adapter: training happens in `set_objective` (outside the timed `run`) through
-`l2obench.solvers.unrolled`; `run(n_iter)` applies the first n_iter layers, then ISTA.
+Thin adapter on `benchmark_utils.LearnedLassoSolver` (training outside the timed `run`).
 """
-from benchopt import BaseSolver
-
-from l2obench.solvers.unrolled.lasso_benchmark import fit_for_benchmark, skip_reason
+from benchmark_utils import LearnedLassoSolver
 
 
-class Solver(BaseSolver):
+class Solver(LearnedLassoSolver):
     name = "LISTA"
-    sampling_strategy = "iteration"
-    requirements = []
+    model_key = "lista"
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],
@@ -20,17 +16,3 @@ class Solver(BaseSolver):
         "stagewise": [True],
     }
     test_config = {"n_layers": 3, "n_steps": 20}
-
-    def skip(self, **objective_dict):
-        return skip_reason(self.loss, objective_dict)
-
-    def set_objective(self, **objective_dict):
-        self.X, self.lmbd = objective_dict["X_test"], objective_dict["lmbd"]
-        self.model, self.info = fit_for_benchmark(
-            "lista", objective_dict, seed=self.get_seed(use_repetition=True), **self._parameters)
-
-    def run(self, n_iter):
-        self.Z = self.model.solve(self.X, self.lmbd, n_iter)
-
-    def get_result(self):
-        return dict(Z=self.Z, **self.info)
