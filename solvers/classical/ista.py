@@ -76,23 +76,27 @@ class ISTA:
         if bool((thresh == thresh[0]).all()):
             thresh = float(thresh[0])  # one threshold for all: a single fused softshrink
         gram = self.form == "gram" or (self.form == "auto" and n < 2 * m)
+        # preallocated buffers: at B·n ≈ 10⁶ fresh allocations cost as much as the element-wise work
+        u, z_new = torch.empty_like(z), torch.empty_like(z)
         if gram:
             W_z = torch.eye(n, dtype=D.dtype) - alpha * (D.T @ D)
             bias = alpha * (X @ D)
-            affine = lambda y: torch.addmm(bias, y, W_z)  # noqa: E731
+            affine = lambda y: torch.addmm(bias, y, W_z, out=u)  # noqa: E731
         else:
-            Dt = D.T.contiguous()
-            affine = lambda y: torch.addmm(y, torch.addmm(X, y, Dt, beta=-1), D, alpha=-alpha)  # noqa: E731
+            Dt, r = D.T.contiguous(), torch.empty_like(X)
+            affine = lambda y: torch.addmm(y, torch.addmm(X, y, Dt, beta=-1, out=r), D,  # noqa: E731
+                                           alpha=-alpha, out=u)
 
-        y, t = z, 1.0
+        y, t = (z.clone() if self.accelerated else z), 1.0
         for _ in range(n_iter):
-            z_new = soft_threshold(affine(y), thresh)
+            soft_threshold(affine(y), thresh, out=z_new)
             if self.accelerated:
                 t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
                 # y = z_new + β (z_new − z): lerp from z with weight 1 + β, one kernel
-                y = torch.lerp(z, z_new, 1 + (t - 1) / t_new)
+                torch.lerp(z, z_new, 1 + (t - 1) / t_new, out=y)
                 t = t_new
+                z, z_new = z_new, z
             else:
-                y = z_new
-            z = z_new
+                z, z_new = z_new, z
+                y = z
         return z
