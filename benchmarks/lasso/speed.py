@@ -44,12 +44,14 @@ def measure(B, m, n, dtype, n_iter, repeats):
     solver = ISTA(accelerated=True)
     setup = median_time(lambda: solver.solve(D, X, lmbd, 0), repeats)
     Y = torch.randn(B, n, dtype=dtype, generator=torch.Generator().manual_seed(0))
-    if n < 2 * m:  # the form ISTA picks: Gram
+    out_n, out_m = torch.empty(B, n, dtype=dtype), torch.empty(B, m, dtype=dtype)
+    if n < 2 * m:  # the form ISTA picks: Gram; outputs preallocated, as FISTA's are
         W = torch.eye(n, dtype=dtype) - D.T @ D / 100
-        products = lambda: [Y @ W for _ in range(n_iter)]  # noqa: E731
+        products = lambda: [torch.mm(Y, W, out=out_n) for _ in range(n_iter)]  # noqa: E731
     else:
         Dt = D.T.contiguous()
-        products = lambda: [(Y @ Dt) @ D for _ in range(n_iter)]  # noqa: E731
+        products = lambda: [torch.mm(torch.mm(Y, Dt, out=out_m), D, out=out_n)  # noqa: E731
+                            for _ in range(n_iter)]
     solver.solve(D, X, lmbd, n_iter)  # warm-up: thread pools, allocator
     fista, floor = [], []
     for _ in range(repeats):  # interleave so that both see the same machine load
