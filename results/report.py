@@ -82,7 +82,9 @@ def convergence_figure(table, path, metric="rel_suboptimality", ylabel="(F − F
     if metric not in data:
         raise ResultsError(f"cannot draw {metric}: the table has no such column "
                            f"(columns: {', '.join(data.columns)}).")
-    data["setting"] = data["dataset"] + "\n" + data["objective"]
+    # titles: the data set's name and the objective's parameters (the full bracketed names,
+    # with every size, are in the table and would overlap across panels)
+    data["setting"] = data["dataset"].str.replace(r"\[.*$", "", regex=True) + "\n" + data["objective"]
     data = data[np.isfinite(data[metric])]
     floor = 1e-16  # a solver at F* (in float arithmetic) would vanish from a log axis
     data[metric] = data[metric].clip(lower=floor)
@@ -102,6 +104,8 @@ def convergence_figure(table, path, metric="rel_suboptimality", ylabel="(F − F
             ax.set(xscale="symlog" if x == "budget" else "log", yscale="log",
                    xlabel="iterations" if x == "budget" else "time (s)",
                    ylabel=ylabel if j == 0 else "")
+            if x == "budget":  # symlog shows budget 0 (the initial point); no negative side
+                ax.set_xlim(left=0)
             if i == 0:
                 ax.set_title(setting, fontsize=8)
     if axes[0, -1].get_legend() is not None:
