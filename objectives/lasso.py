@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from l2obench.objectives.validation import check_real, check_tensor
+from l2obench.objectives.validation import check_tensor, lambda_column
 from l2obench.solvers.prox import soft_threshold
 
 
@@ -25,18 +25,7 @@ def check_lasso_inputs(D, X, lmbd):
     """Validate (D, X, λ) and return them as tensors of D's dtype, λ as a (B, 1) column."""
     D = check_tensor("D", D, ndim=2)
     X = check_tensor("X", X, ndim=2, shape=(None, D.shape[0]), dtype=D.dtype)
-    return D, X, as_column(lmbd, X.shape[0], D.dtype)
-
-
-def as_column(lmbd, n_samples, dtype):
-    """λ as a (B, 1) tensor; rejects negative or non-finite values."""
-    if isinstance(lmbd, torch.Tensor) and lmbd.ndim > 0:
-        lmbd = check_tensor("lmbd", lmbd, ndim=1, shape=(n_samples,), dtype=dtype)
-        if bool((lmbd < 0).any()):
-            raise ValueError("lmbd must be >= 0 for every sample.")
-        return lmbd[:, None]
-    lmbd = check_real("lmbd", float(lmbd), low=0.0)
-    return torch.full((n_samples, 1), lmbd, dtype=dtype)
+    return D, X, lambda_column(lmbd, X.shape[0], D.dtype)
 
 
 def lipschitz(D):
@@ -63,7 +52,7 @@ def lasso_grad(D, X, Z):
 
 def dual_value(D, X, Z, lmbd):
     """Dual objective at the rescaled residual of Z: a lower bound on F*, shape (B,)."""
-    lmbd = lmbd if isinstance(lmbd, torch.Tensor) and lmbd.ndim == 2 else as_column(lmbd, X.shape[0], X.dtype)
+    lmbd = lmbd if isinstance(lmbd, torch.Tensor) and lmbd.ndim == 2 else lambda_column(lmbd, X.shape[0], X.dtype)
     residual = X - Z @ D.T
     corr = (residual @ D).abs().amax(dim=1, keepdim=True)
     scale = torch.where(corr > lmbd, lmbd / corr.clamp_min(torch.finfo(X.dtype).tiny), torch.ones_like(corr))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
-from l2obench.objectives.validation import check_real, check_tensor
+from l2obench.objectives.validation import check_tensor, lambda_column
 from l2obench.solvers.prox_tv import ProxWarmStart, prox_tv, torch_single_thread
 
 
@@ -35,14 +35,11 @@ def check_tv_inputs(H, X, lmbd):
 
 
 def as_column(lmbd, n_samples, dtype):
-    """λ as a (B, 1) tensor; rejects negative or non-finite values."""
-    if isinstance(lmbd, torch.Tensor) and lmbd.ndim > 0:
-        lmbd = check_tensor("lmbd", lmbd.reshape(-1), ndim=1, shape=(n_samples,), dtype=dtype)
-        if bool((lmbd < 0).any()):
-            raise ValueError("lmbd must be >= 0 for every sample.")
-        return lmbd[:, None]
-    lmbd = check_real("lmbd", float(lmbd), low=0.0)
-    return torch.full((n_samples, 1), lmbd, dtype=dtype)
+    """λ as a (B, 1) tensor (:func:`~l2obench.objectives.validation.lambda_column`); a (B, 1)
+    tensor is accepted too."""
+    if isinstance(lmbd, torch.Tensor) and lmbd.ndim > 1:
+        lmbd = lmbd.reshape(-1)
+    return lambda_column(lmbd, n_samples, dtype)
 
 
 def lipschitz(H):

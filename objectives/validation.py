@@ -73,3 +73,14 @@ def check_dtype(name, value):
     if isinstance(value, torch.dtype) and value in allowed.values():
         return value
     return allowed[check_choice(name, value, allowed)]
+
+
+def lambda_column(lmbd, n_samples, dtype):
+    """λ as a (B, 1) tensor from a float or a (B,) tensor; rejects negative or non-finite values."""
+    if isinstance(lmbd, torch.Tensor) and lmbd.ndim > 0:
+        lmbd = check_tensor("lmbd", lmbd, ndim=1, shape=(n_samples,), dtype=dtype)
+        if bool((lmbd < 0).any()):
+            raise ValueError("lmbd must be >= 0 for every sample.")
+        return lmbd[:, None]
+    lmbd = check_real("lmbd", float(lmbd), low=0.0)
+    return torch.full((n_samples, 1), lmbd, dtype=dtype)

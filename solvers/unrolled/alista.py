@@ -19,9 +19,8 @@ import torch
 from torch import nn
 
 from l2obench.objectives.validation import check_choice
-from l2obench.solvers.prox import soft_threshold
 
-from .base import UnrolledLasso, shrink_ss, support_selection_fraction
+from .tilista import TiLISTA
 
 WEIGHTS = ("analytic", "dictionary")
 
@@ -37,8 +36,10 @@ def analytic_weight(D):
     return (P / scale).to(D.dtype)
 
 
-class ALISTA(UnrolledLasso):
+class ALISTA(TiLISTA):
     """Analytic LISTA. See the module docstring.
+
+    TiLISTA's layer with the weight fixed (a buffer, not learned) instead of tied and learned.
 
     Parameters
     ----------
@@ -51,13 +52,11 @@ class ALISTA(UnrolledLasso):
     """
 
     def __init__(self, n_layers=16, weight="analytic", support_selection=True):
-        super().__init__(n_layers)
+        super().__init__(n_layers, support_selection=support_selection)
         self.weight = check_choice("weight", weight, WEIGHTS)
-        self.support_selection = bool(support_selection)
 
     def hyper_params(self):
-        return {**super().hyper_params(), "weight": self.weight,
-                "support_selection": self.support_selection}
+        return {**super().hyper_params(), "weight": self.weight}
 
     def _init_params(self, D):
         W = analytic_weight(D) if self.weight == "analytic" else D.clone()
@@ -68,16 +67,3 @@ class ALISTA(UnrolledLasso):
             [nn.Parameter(torch.tensor(alpha, dtype=D.dtype)) for _ in range(self.n_layers)])
         self.theta_ = nn.ParameterList(
             [nn.Parameter(torch.tensor(alpha, dtype=D.dtype)) for _ in range(self.n_layers)])
-
-    def _context(self, X, lmbd):
-        return {"X": X, "lmbd": lmbd}
-
-    def _layer(self, k, Z, ctx):
-        U = Z - self.gamma_[k] * ((Z @ self.D_.T - ctx["X"]) @ self.W_)
-        thresh = ctx["lmbd"] * self.theta_[k].clamp_min(0)
-        if self.support_selection:
-            return shrink_ss(U, thresh, support_selection_fraction(k))
-        return soft_threshold(U, thresh)
-
-    def layer_parameters(self, k):
-        return [self.gamma_[k], self.theta_[k]]
