@@ -102,6 +102,20 @@ def _evaluate(model, loss_fn, data, batch_size):
     return total / n
 
 
+def _param_groups(parameters, lr):
+    """Adam parameter groups from tensors and/or ``{"params", "lr_scale"}`` dicts."""
+    groups, plain = [], []
+    for item in parameters:
+        if isinstance(item, dict):
+            scale = check_real("lr_scale", item.get("lr_scale", 1.0), low=0.0, low_open=True)
+            trainable = [p for p in item["params"] if p.requires_grad]
+            if trainable:
+                groups.append({"params": trainable, "lr": lr * scale})
+        elif item.requires_grad:
+            plain.append(item)
+    return ([{"params": plain, "lr": lr}] if plain else []) + groups
+
+
 def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc="training"):
     """Train ``model`` in place to minimise ``loss_fn`` and return a :class:`TrainHistory`.
 
@@ -113,9 +127,11 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
     train_data, val_data : tuple of Tensor
         Tensors sharing their first (sample) dimension; mini-batches slice all of them.
     config : TrainConfig
-    parameters : iterable of Parameter, optional
+    parameters : iterable of Parameter or of dict, optional
         Parameters to optimise (default: all of ``model`` that require grad). Stage-wise
-        training passes the parameters of the current stage only.
+        training passes the parameters of the current stage only. Dicts are parameter groups
+        ``{"params": [...], "lr_scale": s}`` trained at ``s * config.lr`` (tensors of very
+        different scales, e.g. a weight matrix and a threshold, need different Adam rates).
     desc : str
         Label of the progress bar.
     """
@@ -124,11 +140,12 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
     n_train = train_data[0].shape[0]
     if n_train == 0 or val_data[0].shape[0] == 0:
         raise ValueError("train_data and val_data must each hold at least one sample.")
-    params = [p for p in (model.parameters() if parameters is None else parameters) if p.requires_grad]
+    groups = _param_groups(model.parameters() if parameters is None else parameters, config.lr)
+    params = [p for g in groups for p in g["params"]]
     if not params:
         raise ValueError("parameters: nothing to train (no tensor requires grad).")
 
-    optimizer = torch.optim.Adam(params, lr=config.lr)
+    optimizer = torch.optim.Adam(groups, lr=config.lr)
     scheduler = None
     if config.schedule == "cosine":
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.n_steps)

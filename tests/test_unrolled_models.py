@@ -95,3 +95,35 @@ def test_unknown_model_and_bad_options_are_rejected():
         make_model("alista", weight="learned")
     with pytest.raises(ValueError, match="n_layers"):
         make_model("lista", n_layers=2).build(_problem()[0])(_problem()[1], 0.1, n_layers=3)
+
+
+@pytest.mark.parametrize("support_selection", [False, True])
+def test_lista_cp_analytic_init_is_the_untrained_alista(support_selection):
+    D, X, lmbd = _problem(seed=4)
+    cp = make_model("lista-cp", n_layers=5, support_selection=support_selection, init="analytic").build(D)
+    alista = make_model("alista", n_layers=5, support_selection=support_selection).build(D)
+    with torch.no_grad():
+        for k in range(1, 6):
+            assert torch.allclose(cp(X, lmbd, n_layers=k), alista(X, lmbd, n_layers=k), atol=1e-10, rtol=0)
+    assert cp.hyper_params()["init"] == "analytic"
+    assert "init" not in make_model("lista-cp").hyper_params()  # old cache keys stay valid
+    with pytest.raises(ValueError, match="init"):
+        make_model("lista-cp", init="random")
+
+
+def test_hyperlista_screened_grid_search_finds_the_exhaustive_optimum():
+    from l2obench.solvers.unrolled.losses import make_loss
+    g = torch.Generator().manual_seed(7)
+    D = torch.randn(20, 40, generator=g, dtype=torch.float64)
+    D /= D.norm(dim=0)
+    Z = torch.randn(400, 40, generator=g, dtype=torch.float64)
+    Z *= torch.rand(Z.shape, generator=g, dtype=torch.float64) < 0.1
+    data = (Z @ D.T, torch.full((400,), 0.1, dtype=torch.float64), Z)
+    loss = make_loss("supervised")
+    screened = make_model("hyperlista", n_layers=6, n_screen=100, n_keep=16).build(D)
+    exhaustive = make_model("hyperlista", n_layers=6, n_screen=400).build(D)  # no screening
+    best_screened = screened.grid_search(loss, data)
+    best = exhaustive.grid_search(loss, data)
+    assert best_screened == pytest.approx(best, rel=1e-12)
+    assert torch.equal(screened.c_, exhaustive.c_)
+    assert best_screened == pytest.approx(float(loss(screened, *data)), rel=1e-12)

@@ -104,3 +104,52 @@ def test_bad_training_configuration_names_the_parameter(tmp_path):
     with pytest.raises(ValueError, match="val_fraction"):
         fit_unrolled(make_model("lista", 2), D, X, lmbd, Z_true=Z, val_fraction=0.9,
                      cache=WeightCache(tmp_path))
+
+
+def test_depth_continuation_seeds_the_first_layers_and_enters_the_cache_key(tmp_path):
+    from l2obench.objectives.lasso import lasso_value
+    D, (X, _, lmbd), (X_te, _, lmbd_te) = _sparse_problem(seed=2)
+    cache = WeightCache(tmp_path)
+    shallow = make_model("slista", n_layers=3)
+    fit_unrolled(shallow, D, X, lmbd, loss="unsupervised", config=FAST, cache=cache)
+    deep = make_model("slista", n_layers=5).build(D)
+    deep.init_from(shallow)
+    assert torch.equal(deep.log_step_[:3], shallow.log_step_) and not deep.log_step_[3:].any()
+    # the untrained extra layers are ISTA steps, which do not increase F
+    with torch.no_grad():
+        f3 = lasso_value(D, X_te, shallow.solve(X_te, lmbd_te, 3), lmbd_te).mean()
+        f5 = lasso_value(D, X_te, deep.solve(X_te, lmbd_te, 5), lmbd_te).mean()
+    assert f5 <= f3
+    cold = fit_unrolled(make_model("slista", n_layers=5), D, X, lmbd, loss="unsupervised", config=FAST,
+                        cache=cache)
+    warm = fit_unrolled(make_model("slista", n_layers=5), D, X, lmbd, loss="unsupervised", config=FAST,
+                        cache=cache, init_from=shallow)
+    assert warm["cache_key"] != cold["cache_key"] and not warm["cache_hit"]
+    # per-layer tensors of LISTA-CP are copied whole; another class or a deeper source is refused
+    cp3 = make_model("lista-cp", n_layers=3).build(D)
+    with torch.no_grad():
+        cp3.W_[2].mul_(2.0)
+    cp4 = make_model("lista-cp", n_layers=4).build(D)
+    cp4.init_from(cp3)
+    assert torch.equal(cp4.W_[2], cp3.W_[2]) and not torch.equal(cp4.W_[3], cp3.W_[2])
+    with pytest.raises(ValueError, match="init_from"):
+        cp3.init_from(cp4)
+    with pytest.raises(ValueError, match="init_from"):
+        deep.init_from(cp3)
+
+
+def test_parameter_groups_train_at_their_own_rate():
+    from l2obench.solvers.training import train
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=128, seed=3)
+    model = make_model("lista-cpss", n_layers=2, threshold_lr_scale=1e-6).build(D)
+    theta0 = [float(t.detach()) for t in model.theta_]
+    W0 = model.W_[0].detach().clone()
+    config = TrainConfig(n_steps=50, lr=1e-3, eval_every=10, patience=0)
+    loss = lambda m, X, lmbd, Z: ((m(X, lmbd) - Z) ** 2).sum(1).mean()  # noqa: E731
+    train(model, loss, (X[:96], lmbd[:96], Z[:96]), (X[96:], lmbd[96:], Z[96:]), config,
+          parameters=model.lr_groups(model.parameters()))
+    assert max(abs(float(t.detach()) - t0) for t, t0 in zip(model.theta_, theta0)) < 1e-6
+    assert not torch.allclose(model.W_[0], W0)
+    assert model.hyper_params()["threshold_lr_scale"] == 1e-6
+    with pytest.raises(ValueError, match="lr_scale"):
+        train(model, loss, (X, lmbd, Z), (X, lmbd, Z), config, parameters=[{"params": [model.W_[0]], "lr_scale": -1}])

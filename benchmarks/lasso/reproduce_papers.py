@@ -42,14 +42,14 @@ ABLIN_MODELS = [("slista", dict(n_steps=600, lr=1e-2)),
 
 
 def fit(name, D, X, lmbd, Z=None, *, loss, n_layers, n_steps=1, lr=1e-3, stagewise=False,
-        val_fraction=0.1, seed=0, **hyper):
+        val_fraction=0.1, seed=0, batch_size=64, init_from=None, **hyper):
     """Train one model through the suite's loop and cache; return (model, row)."""
     model = make_model(name, n_layers=n_layers, **hyper)
-    config = TrainConfig(n_steps=n_steps, lr=lr, batch_size=64, eval_every=max(1, n_steps // (5 if stagewise else 20)),
+    config = TrainConfig(n_steps=n_steps, lr=lr, batch_size=batch_size, eval_every=max(1, n_steps // (5 if stagewise else 20)),
                          patience=10, seed=seed)
     t0 = time.perf_counter()
     meta = fit_unrolled(model, D, X, lmbd, loss=loss, Z_true=Z, config=config, stagewise=stagewise,
-                        val_fraction=val_fraction)
+                        val_fraction=val_fraction, init_from=init_from)
     row = {"model": name + ("-ss" if hyper.get("support_selection") and name == "tilista" else ""),
            "train_time_s": round(meta["train_time"], 1), "wall_s": round(time.perf_counter() - t0, 1),
            "cache_hit": meta["cache_hit"], "n_params": model.n_params(), "n_steps": meta.get("n_steps")}

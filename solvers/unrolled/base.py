@@ -109,6 +109,42 @@ class UnrolledLasso(nn.Module):
         """Learned tensors of layer ``k`` (for stage-wise training); default: all."""
         return list(self.parameters())
 
+    @torch.no_grad()
+    def init_from(self, shallower):
+        """Start from a trained shallower model of the same class (depth continuation).
+
+        Its tensors are copied by name: whole when the shapes agree (per-layer tensors, a
+        shared weight), their first ``shallower.n_layers`` rows when the first dimension is the
+        depth (per-layer vectors). The remaining layers keep their analytic initialisation, so
+        the deeper model starts at most as bad as the shallower one followed by a few steps of
+        the untrained layers.
+        """
+        self._check_built()
+        if type(shallower) is not type(self) or shallower.n_layers > self.n_layers:
+            raise ValueError(f"init_from: need a {type(self).__name__} with at most {self.n_layers} layers, "
+                             f"got {type(shallower).__name__} with {getattr(shallower, 'n_layers', '?')}.")
+        own = dict(self.named_parameters())
+        for name, old in shallower.named_parameters():
+            new = own.get(name)
+            if new is None:
+                continue
+            if new.shape == old.shape:
+                new.copy_(old)
+            elif new.ndim >= 1 and new.shape[0] == self.n_layers and old.shape[0] == shallower.n_layers \
+                    and new.shape[1:] == old.shape[1:]:
+                new[:shallower.n_layers] = old
+            else:
+                raise ValueError(f"init_from: tensor {name!r} has shape {tuple(old.shape)}, "
+                                 f"cannot seed {tuple(new.shape)}.")
+
+    def lr_groups(self, params):
+        """Adam parameter groups for ``params`` (see :func:`~l2obench.solvers.training.train`).
+
+        Default: one group at the configured rate. Models whose tensors live on very different
+        scales override it.
+        """
+        return list(params)
+
     def n_params(self):
         """Number of learned scalars."""
         return int(sum(p.numel() for p in self.parameters() if p.requires_grad))

@@ -54,7 +54,8 @@ def _train_fn(model, loss, D, X, lmbd, Z_true, config, stagewise, val_fraction):
             return {"train_time": time.perf_counter() - t0, "best_val": best, "n_steps": 0}
         histories = []
         if not stagewise:
-            histories.append(train(model, loss_fn, tr, val, config, desc=type(model).__name__))
+            histories.append(train(model, loss_fn, tr, val, config, parameters=model.lr_groups(model.parameters()),
+                                   desc=type(model).__name__))
         else:
             fine = dataclasses.replace(config, lr=config.lr * FINETUNE_LR_FACTOR)
             for k in range(1, model.n_layers + 1):
@@ -62,9 +63,11 @@ def _train_fn(model, loss, D, X, lmbd, Z_true, config, stagewise, val_fraction):
 
                 def loss_k(m, *batch, _k=k):
                     return loss_fn(m, *batch, n_layers=_k)
-                histories.append(train(model, loss_k, tr, val, config, parameters=model.layer_parameters(k - 1),
+                histories.append(train(model, loss_k, tr, val, config,
+                                       parameters=model.lr_groups(model.layer_parameters(k - 1)),
                                        desc=f"{type(model).__name__} layer {k}"))
-                histories.append(train(model, loss_k, tr, val, fine, desc=f"{type(model).__name__} 1..{k}"))
+                histories.append(train(model, loss_k, tr, val, fine, parameters=model.lr_groups(model.parameters()),
+                                       desc=f"{type(model).__name__} 1..{k}"))
         return {"train_time": time.perf_counter() - t0, "best_val": histories[-1].best_val,
                 "n_steps": int(sum(h.n_steps_done for h in histories)),
                 "diverged": any(h.diverged for h in histories)}
@@ -72,7 +75,7 @@ def _train_fn(model, loss, D, X, lmbd, Z_true, config, stagewise, val_fraction):
 
 
 def fit_unrolled(model, D, X, lmbd, *, loss="supervised", Z_true=None, config=None, stagewise=False,
-                 val_fraction=0.1, cache=None):
+                 val_fraction=0.1, cache=None, init_from=None):
     """Build ``model`` on ``D`` and train it on (X, lmbd[, Z_true]), or load it from the cache.
 
     Parameters
@@ -91,6 +94,9 @@ def fit_unrolled(model, D, X, lmbd, *, loss="supervised", Z_true=None, config=No
     stagewise : bool
         Layer-by-layer training (Chen et al. 2018); the step budget applies per stage.
     cache : WeightCache, optional
+    init_from : UnrolledLasso, optional
+        A trained shallower model of the same class whose layers seed the first layers
+        (:meth:`~.base.UnrolledLasso.init_from`; its weights enter the cache key).
 
     Returns
     -------
@@ -107,8 +113,13 @@ def fit_unrolled(model, D, X, lmbd, *, loss="supervised", Z_true=None, config=No
     if loss == "supervised" and Z_true is None:
         make_targets(loss, D, X, lmbd, None)  # raises the explanatory ValueError
     model.build(D)
+    if init_from is not None:
+        model.init_from(init_from)
     spec = {"model": type(model).__name__, "hyper": model.hyper_params(), "loss": loss,
             "config": config.as_dict(), "stagewise": bool(stagewise), "val_fraction": val_fraction,
             "data": fingerprint(D, X, lmbd, Z_true if loss == "supervised" else None)}
+    if init_from is not None:
+        spec["init_from"] = {"n_layers": init_from.n_layers,
+                             "weights": fingerprint(*(t for _, t in sorted(init_from.state_dict().items())))}
     fn = _train_fn(model, loss, D, X, lmbd, Z_true, config, stagewise, val_fraction)
     return cached_training(spec, model, fn, cache=cache)
