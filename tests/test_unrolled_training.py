@@ -153,3 +153,17 @@ def test_parameter_groups_train_at_their_own_rate():
     assert model.hyper_params()["threshold_lr_scale"] == 1e-6
     with pytest.raises(ValueError, match="lr_scale"):
         train(model, loss, (X, lmbd, Z), (X, lmbd, Z), config, parameters=[{"params": [model.W_[0]], "lr_scale": -1}])
+
+
+def test_benchmark_fit_with_depth_continuation(tmp_path):
+    from l2obench.solvers.unrolled.lasso_benchmark import fit_for_benchmark
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=256, seed=4)
+    objective_dict = {"D": D, "X_train": X, "Z_train": Z, "lmbd_train": lmbd}
+    cache = WeightCache(tmp_path)
+    model, info = fit_for_benchmark("slista", objective_dict, seed=0, n_layers=4, loss="unsupervised",
+                                    n_steps=20, lr=1e-2, continuation=True, cache=cache)
+    assert model.n_layers == 4 and info["trained_depth"] == 4 and info["train_time"] > 0
+    assert len(list(tmp_path.glob("*.pt"))) == 4  # depths 1, 2, 3 then 4, each cached
+    again, info2 = fit_for_benchmark("slista", objective_dict, seed=0, n_layers=4, loss="unsupervised",
+                                     n_steps=20, lr=1e-2, continuation=True, cache=cache)
+    assert torch.equal(again.log_step_, model.log_step_) and info2["train_time"] == info["train_time"]

@@ -8,19 +8,21 @@ once at depth 20 and evaluated on their first k layers. Every number is measured
 split.
 """
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from l2obench.datasets.sparse_coding import load_digits_coding, make_equiregularized  # noqa: E402
+from l2obench.solvers.unrolled.lasso_benchmark import CONTINUATION_DEPTHS  # noqa: E402
 from reproduce_papers import (ABLIN_MODELS, OUT, fista_curve, fit, lambda_max, lasso_value,  # noqa: E402
                               reference_solve, save, table)
 
 REGS = (0.1, 0.8)
 DEPTH = 20
-DEPTHS = [1, 2, 3, 5, 8, 12, 16, 20]
-SIZES = {"paper": dict(simulated=(10000, 2000), digits=(1000, 500)),   # paper: 10k test
+DEPTHS = list(CONTINUATION_DEPTHS) + [DEPTH]
+SIZES = {"paper": dict(simulated=(10000, 10000), digits=(1000, 500)),
          "small": dict(simulated=(1000, 500), digits=(500, 200))}
 LOADERS = {"simulated": make_equiregularized, "digits": load_digits_coding}
 
@@ -59,12 +61,21 @@ def run_ablin(args):
                 if args.scale == "small":
                     opts = {**opts, "n_steps": 30}
                 if key == "slista":
-                    curve, row, model = [], None, None
+                    curve, row, model, total = [], None, None, {"train_time_s": 0.0, "n_steps": 0}
                     for d in DEPTHS:
                         model, row = fit(key, D, X, lmbd, loss="unsupervised", n_layers=d, init_from=model, **opts)
                         curve.append(gap(model.solve(X_te, lmbd_te, d)))
+                        total = {k: total[k] + row[k] for k in total}
+                    row.update(total)  # the cost of the whole continuation up to depth 20
                     curves["SLISTA"] = dict(zip(DEPTHS, curve))
                     results[f"{ds}_{reg}_steps"] = model.steps().tolist()
+                    # the same depth trained directly from 1/L: the paper's picture of the steps
+                    direct, direct_row = fit(key, D, X, lmbd, loss="unsupervised", n_layers=DEPTH, **opts)
+                    curves["SLISTA, no continuation"] = {DEPTH: gap(direct.solve(X_te, lmbd_te, DEPTH))}
+                    results[f"{ds}_{reg}_steps_direct"] = direct.steps().tolist()
+                    rows.append({"dataset": ds, "reg": reg, **direct_row, "model": "slista-direct",
+                                 f"gap_depth{DEPTH}": f"{curves['SLISTA, no continuation'][DEPTH]:.2e}",
+                                 "ista_gap": f"{curves['ISTA'][-1]:.2e}", "fista_gap": f"{curves['FISTA'][-1]:.2e}"})
                 else:
                     model, row = fit(key, D, X, lmbd, loss="unsupervised", n_layers=DEPTH, **opts)
                     with torch.no_grad():
@@ -89,22 +100,27 @@ def _figures(results):
             for label, curve in curves.items():
                 x, y = (list(curve), list(curve.values())) if isinstance(curve, dict) else \
                     (range(1, len(curve) + 1), curve)
-                ax.semilogy(x, y, "-o" if label == "SLISTA" else "-", ms=3, label=label)
+                ax.semilogy(x, y, "-o" if label.startswith("SLISTA") else "-", ms=3, label=label)
             ax.set(title=f"{ds}, λ = {reg} λmax", xlabel="depth / iterations", ylabel="F − F* (test)")
             ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(OUT / "ablin2019_gap_vs_depth.png", dpi=120)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, ds in zip(axes, LOADERS):
-        if f"{ds}_0.1_steps" not in results:
-            continue
-        ax.hist(results[f"{ds}_inv_LS"], bins=50, density=True, alpha=0.5, label=r"$1/L_S$ (test supports)")
-        for k, step in enumerate(results[f"{ds}_0.1_steps"]):
-            ax.axvline(step, color=plt.cm.viridis(k / DEPTH), lw=1)
-        ax.axvline(results[f"{ds}_inv_L"], color="k", ls="--", label="1/L")
-        ax.set(title=f"SLISTA steps (colour = layer), {ds}, λ = 0.1", xlabel="step size")
-        ax.legend(fontsize=8)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
+    for col, ds in enumerate(LOADERS):
+        for row, (suffix, how) in enumerate((("_direct", "trained at depth 20"), ("", "depth continuation"))):
+            ax, steps = axes[row, col], results.get(f"{ds}_0.1_steps{suffix}")
+            if steps is None:
+                continue
+            ax.hist(results[f"{ds}_inv_LS"], bins=50, density=True, alpha=0.5, label=r"$1/L_S$ (test supports)")
+            for k, step in enumerate(steps):
+                ax.axvline(step, color=plt.cm.viridis(k / DEPTH), lw=1)
+            ax.axvline(results[f"{ds}_inv_L"], color="k", ls="--", label="1/L")
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.set(title=f"SLISTA steps (colour = layer), {ds}, λ = 0.1, {how}", xlabel="step size")
+            ax.title.set_fontsize(9)
+            ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(OUT / "ablin2019_slista_steps.png", dpi=120)
     plt.close("all")

@@ -22,7 +22,7 @@ SMALL_BUDGET = dict(n_steps=20)
 
 
 def run_chen(args):
-    keys = args.models or [k for k, _, _ in CHEN_MODELS]
+    keys = args.models or [label for label, _, _, _ in CHEN_MODELS]
     for snr in args.snr:
         snr_val = None if snr == "none" else float(snr)
         data = make_compressed_sensing(**SIZES[args.scale], snr=snr_val, seed=0)
@@ -40,14 +40,14 @@ def run_chen(args):
                     curves[f"{label} (λ={reg}λmax)"] = fista_curve(D, X_te, lm, ITERS, lambda z: nmse_db(z, Z_te),
                                                                  acc)
         done.write_text(json.dumps(curves))
-        for key, hyper, opts in CHEN_MODELS:
-            if key not in keys:
+        for label, key, hyper, opts in CHEN_MODELS:
+            if label not in keys:
                 continue
             opts = {**opts, **(SMALL_BUDGET if args.scale == "small" and "n_steps" in opts else {})}
             model, row = fit(key, D, X, lmbd, Z, loss="supervised", n_layers=16, **hyper, **opts)
             with torch.no_grad():
                 curve = [nmse_db(model(X_te, lmbd_te, n_layers=k), Z_te) for k in range(1, 17)]
-            label = row["model"]
+            row["model"] = label
             curves[label], models[label] = curve, model
             fista160 = min(curves[f"FISTA (λ={r}λmax)"][-1] for r in CLASSIC_REGS)
             rows.append({**row, "nmse_db_16": round(curve[-1], 1), "best_fista160_db": round(fista160, 1),

@@ -15,5 +15,9 @@ class Solver(LearnedLassoSolver):
         "lr": [1e-3],
         "stagewise": [True],
         "support_selection": [False, True],
+        # 'ista' (D/L, the paper) or 'analytic' (ALISTA's weight); Adam rate of the thresholds
+        # relative to the weights' (see configs/chen2018.yml for what each buys)
+        "init": ["ista"],
+        "threshold_lr_scale": [1.0],
     }
     test_config = {"n_layers": 3, "n_steps": 20}

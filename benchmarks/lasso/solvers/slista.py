@@ -14,5 +14,7 @@ class Solver(LearnedLassoSolver):
         "n_steps": [300],
         "lr": [1e-2],
         "stagewise": [False],
+        # train at depths 1, 2, 3, 5, 8, 12, 16, then n_layers, each from the previous one
+        "continuation": [False],
     }
     test_config = {"n_layers": 3, "n_steps": 20}
