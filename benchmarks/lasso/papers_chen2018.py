@@ -64,11 +64,14 @@ def run_chen(args):
 
 def _figures(curves, models, snr):
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    learned = iter(plt.cm.tab10.colors)
     for label, curve in curves.items():
-        if label.startswith(("ISTA", "FISTA")):
-            ax.plot(ITERS[:16], curve[:16], "--", lw=1, label=label)
+        if label.startswith(("ISTA", "FISTA")):   # classical: greys, so colours are the learned models
+            grey = {"0.1": "0.2", "0.01": "0.45", "0.001": "0.7"}[label.split("λ=")[1].split("λ")[0]]
+            ax.plot(ITERS[:16], curve[:16], "--" if label.startswith("FISTA") else ":", color=grey, lw=1.2,
+                    label=label)
         else:
-            ax.plot(range(1, 17), curve, "-o", ms=3, label=label)
+            ax.plot(range(1, 17), curve, "-o", ms=3, color=next(learned), label=label)
     ax.set(xlabel="layer / iteration", ylabel="test NMSE (dB)",
            title=f"Compressed sensing 250×500, SNR {snr}")
     ax.grid(alpha=0.3)
