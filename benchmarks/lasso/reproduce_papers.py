@@ -39,6 +39,8 @@ CHEN_MODELS = [
     ("lista-cpss-analytic", "lista-cpss", {"init": "analytic", "threshold_lr_scale": 100.0},
      dict(n_steps=1000, lr=1e-4, stagewise=True, val_fraction=0.02)),
     ("lista-cp", "lista-cp", {}, dict(n_steps=180, lr=1e-3, stagewise=True, val_fraction=0.02)),
+    ("lista-cp-analytic", "lista-cp", {"init": "analytic", "threshold_lr_scale": 100.0},
+     dict(n_steps=500, lr=1e-4, stagewise=True, val_fraction=0.02)),
     ("tilista-ss", "tilista", {"support_selection": True}, dict(n_steps=120, lr=1e-3, stagewise=True,
                                                                val_fraction=0.02)),
     ("lista", "lista", {}, dict(n_steps=120, lr=5e-4, stagewise=True, val_fraction=0.02)),
