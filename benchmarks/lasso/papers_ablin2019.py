@@ -38,6 +38,7 @@ def restricted_lipschitz(D, Z, chunk=256):
 
 
 def run_ablin(args):
+    tag = "ablin2019" if args.loss == "unsupervised" else f"ablin2019_{args.loss}"
     keys = args.models or [k for k, _ in ABLIN_MODELS]
     rows, results = [], {}
     for ds, loader in LOADERS.items():
@@ -63,21 +64,21 @@ def run_ablin(args):
                 if key == "slista":
                     curve, row, model, total = [], None, None, {"train_time_s": 0.0, "n_steps": 0}
                     for d in DEPTHS:
-                        model, row = fit(key, D, X, lmbd, loss="unsupervised", n_layers=d, init_from=model, **opts)
+                        model, row = fit(key, D, X, lmbd, loss=args.loss, n_layers=d, init_from=model, **opts)
                         curve.append(gap(model.solve(X_te, lmbd_te, d)))
                         total = {k: total[k] + row[k] for k in total}
                     row.update(total)  # the cost of the whole continuation up to depth 20
                     curves["SLISTA"] = dict(zip(DEPTHS, curve))
                     results[f"{ds}_{reg}_steps"] = model.steps().tolist()
                     # the same depth trained directly from 1/L: the paper's picture of the steps
-                    direct, direct_row = fit(key, D, X, lmbd, loss="unsupervised", n_layers=DEPTH, **opts)
+                    direct, direct_row = fit(key, D, X, lmbd, loss=args.loss, n_layers=DEPTH, **opts)
                     curves["SLISTA, no continuation"] = {DEPTH: gap(direct.solve(X_te, lmbd_te, DEPTH))}
                     results[f"{ds}_{reg}_steps_direct"] = direct.steps().tolist()
                     rows.append({"dataset": ds, "reg": reg, **direct_row, "model": "slista-direct",
                                  f"gap_depth{DEPTH}": f"{curves['SLISTA, no continuation'][DEPTH]:.2e}",
                                  "ista_gap": f"{curves['ISTA'][-1]:.2e}", "fista_gap": f"{curves['FISTA'][-1]:.2e}"})
                 else:
-                    model, row = fit(key, D, X, lmbd, loss="unsupervised", n_layers=DEPTH, **opts)
+                    model, row = fit(key, D, X, lmbd, loss=args.loss, n_layers=DEPTH, **opts)
                     with torch.no_grad():
                         curves[key] = [gap(model(X_te, lmbd_te, n_layers=k)) for k in depths]
                 last = curves["SLISTA"][DEPTH] if key == "slista" else curves[key][-1]
@@ -87,12 +88,12 @@ def run_ablin(args):
                 results[f"{ds}_inv_LS"] = (1.0 / restricted_lipschitz(data.D, ref.Z)).tolist()
                 results[f"{ds}_inv_L"] = float(1.0 / torch.linalg.matrix_norm(data.D, ord=2) ** 2)
             results[f"{ds}_{reg}"] = curves
-            save("ablin2019", {"rows": rows, "results": results})
-    table(rows, "ablin2019")
-    _figures(results)
+            save(tag, {"rows": rows, "results": results})
+    table(rows, tag)
+    _figures(results, tag)
 
 
-def _figures(results):
+def _figures(results, tag):
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
     for i, ds in enumerate(LOADERS):
         for j, reg in enumerate(REGS):
@@ -105,7 +106,7 @@ def _figures(results):
             ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(OUT / "ablin2019_gap_vs_depth.png", dpi=120)
+    fig.savefig(OUT / f"{tag}_gap_vs_depth.png", dpi=120)
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
     for col, ds in enumerate(LOADERS):
         for row, (suffix, how) in enumerate((("_direct", "trained at depth 20"), ("", "depth continuation"))):
@@ -122,5 +123,5 @@ def _figures(results):
             ax.title.set_fontsize(9)
             ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(OUT / "ablin2019_slista_steps.png", dpi=120)
+    fig.savefig(OUT / f"{tag}_slista_steps.png", dpi=120)
     plt.close("all")

@@ -1,7 +1,7 @@
 """Reproduce the learned-solver experiments of the Lasso papers on this machine (TEST split).
 
     python benchmarks/lasso/reproduce_papers.py chen  [--scale paper|small] [--snr none 30]
-    python benchmarks/lasso/reproduce_papers.py ablin [--scale paper|small]
+    python benchmarks/lasso/reproduce_papers.py ablin [--scale paper|small] [--loss unsupervised|semi-supervised]
 
 ``chen``: compressed sensing 250 x 500, 16 layers (Chen et al. 2018, Liu et al. 2019, Chen et
 al. 2021): NMSE vs layer for every model and ISTA/FISTA, LISTA's weight coupling, a table of
@@ -88,6 +88,8 @@ def main():
     parser.add_argument("--scale", choices=["paper", "small"], default="paper")
     parser.add_argument("--snr", nargs="+", default=["none", "30"], help="chen: noise levels (dB or none)")
     parser.add_argument("--models", nargs="+", default=None, help="subset of model keys")
+    parser.add_argument("--loss", choices=["unsupervised", "semi-supervised"], default="unsupervised",
+                        help="ablin: training loss (outputs of another loss than the paper's are suffixed)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1 is fastest on a shared machine)")
     args = parser.parse_args()

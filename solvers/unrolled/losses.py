@@ -3,13 +3,13 @@ r"""Training losses of the unrolled Lasso solvers (Moreau's three settings, REFE
 - ``supervised``: :math:`\|z_T(x) - z^\star\|^2` against the ground-truth code (solves the
   inverse problem);
 - ``semi-supervised``: :math:`\|z_T(x) - z^*(x)\|^2` against the Lasso solution computed by
-  :func:`~l2obench.objectives.lasso.reference_solve` (accelerates the Lasso);
+  :func:`~l2obench.objectives.lasso.cached_reference_solve` (accelerates the Lasso);
 - ``unsupervised``: the Lasso objective :math:`F_x(z_T(x))` (no label; Ablin et al. 2019).
 
 Each loss is the mean over the batch, with the signature ``loss(model, X, lmbd, target=None,
 n_layers=None)`` expected by :func:`l2obench.solvers.training.train`.
 """
-from l2obench.objectives.lasso import lasso_value, reference_solve
+from l2obench.objectives.lasso import cached_reference_solve, lasso_value
 from l2obench.objectives.validation import check_choice
 
 LOSSES = ("supervised", "semi-supervised", "unsupervised")
@@ -37,5 +37,6 @@ def make_targets(loss, D, X, lmbd, Z_true=None, tol=1e-10):
                              "none (use 'semi-supervised' or 'unsupervised').")
         return Z_true
     if loss == "semi-supervised":
-        return reference_solve(D, X, lmbd, tol=tol).Z.to(X.dtype)
+        # cached on disk (and re-certified on load): depth continuation and reruns reuse it
+        return cached_reference_solve(D, X, lmbd, tol=tol).Z.to(X.dtype)
     return None
