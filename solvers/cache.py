@@ -5,7 +5,9 @@ atomically and read with ``torch.load(weights_only=True)``, which restores tenso
 containers only and never executes code. A file that cannot be read is reported with a
 warning and the model is retrained.
 """
+import ast
 import hashlib
+import inspect
 import json
 import os
 import warnings
@@ -46,6 +48,29 @@ def fingerprint(*tensors):
         h.update(f"{arr.dtype}{arr.shape}".encode())
         h.update(arr.tobytes())
     return h.hexdigest()
+
+
+def _strip_docstrings(tree):
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def code_fingerprint(*modules):
+    """SHA-256 of the code of ``modules`` with comments and docstrings removed.
+
+    Part of a training spec, so that a change in what a model computes (a reparametrisation,
+    a new layer formula) can never load weights trained by the old code, while editing a
+    docstring or a comment keeps the cache valid.
+    """
+    h = hashlib.sha256()
+    for name, module in sorted({m.__name__: m for m in modules}.items()):
+        h.update(name.encode())
+        h.update(ast.unparse(_strip_docstrings(ast.parse(inspect.getsource(module)))).encode())
+    return h.hexdigest()[:16]
 
 
 def cache_key(spec):

@@ -167,3 +167,23 @@ def test_benchmark_fit_with_depth_continuation(tmp_path):
     again, info2 = fit_for_benchmark("slista", objective_dict, seed=0, n_layers=4, loss="unsupervised",
                                      n_steps=20, lr=1e-2, continuation=True, cache=cache)
     assert torch.equal(again.log_step_, model.log_step_) and info2["train_time"] == info["train_time"]
+
+
+def test_code_fingerprint_ignores_docs_and_sees_formulas(tmp_path, monkeypatch):
+    import importlib
+
+    from l2obench.solvers.cache import code_fingerprint
+    monkeypatch.syspath_prepend(str(tmp_path))
+    versions = {
+        "a": 'def step(z):\n    """Half a step."""\n    return 0.5 * z\n',
+        "b": '# why: stability\ndef step(z):\n    """Half a step, reworded."""\n    return 0.5 * z  # same\n',
+        "c": 'def step(z):\n    """Half a step."""\n    return 0.25 * z\n',
+    }
+    prints = {}
+    for tag, source in versions.items():
+        (tmp_path / f"fp_model_{tag}.py").write_text(source)
+        module = importlib.import_module(f"fp_model_{tag}")
+        # the module name is part of the fingerprint: compare under one name
+        module.__name__ = "fp_model"
+        prints[tag] = code_fingerprint(module)
+    assert prints["a"] == prints["b"] != prints["c"]

@@ -6,9 +6,13 @@ and trained on pairs :math:`(d, x^\star)` to minimise :math:`\mathbb E\|N_\Theta
 (Heaton & Wu Fung, Sci. Rep. 2023) with JFB, IFT or unrolled backprop. With a fixed analytic
 :math:`\Theta` the same layer's :meth:`~FixedPointLayer.iterate` is the classical solver.
 """
+import sys
+
 import torch
 
-from l2obench.solvers.cache import cached_training, fingerprint
+from l2obench.solvers import prox, training
+from l2obench.solvers.cache import cached_training, code_fingerprint, fingerprint
+from l2obench.solvers.implicit import anderson, fixed_point, sparse_analysis_admm
 from l2obench.solvers.implicit.fixed_point import FixedPointLayer
 from l2obench.solvers.implicit.memory import SavedTensorMeter
 from l2obench.solvers.implicit.sparse_analysis_admm import SparseAnalysisADMM, analytic_transform
@@ -57,7 +61,10 @@ def train_model(model, train_data, val_data, config, *, cache=None):
     spec = {"model": "implicit_sparse_analysis_admm", "data": fingerprint(op.A, *train_data, *val_data),
             "theta0": fingerprint(op.theta.detach()), "steps": [op.alpha, op.beta, op.lam],
             "backward": model.backward, "depth": model.max_iter, "tol": model.tol,
-            "forward_solver": model.forward_solver, "train": config.as_dict()}
+            "forward_solver": model.forward_solver, "train": config.as_dict(),
+            # the code that computes the operator, the solves and the loss: a changed formula is a new key
+            "code": code_fingerprint(sparse_analysis_admm, fixed_point, anderson, sys.modules[__name__], prox,
+                                     training)}
 
     def train_fn():
         meter = SavedTensorMeter()

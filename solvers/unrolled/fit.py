@@ -8,14 +8,19 @@ by its grid search instead. Weights are cached by :func:`~l2obench.solvers.cache
 under a key covering the data, the model, the loss and the training budget.
 """
 import dataclasses
+import functools
+import sys
 import time
 
 import torch
 
 from l2obench.objectives.validation import check_real
-from l2obench.solvers.cache import cached_training, fingerprint
+from l2obench.solvers import prox, training
+from l2obench.solvers.cache import cached_training, code_fingerprint, fingerprint
+from l2obench.solvers.classical import ista
 from l2obench.solvers.training import TrainConfig, train
 
+from . import alista, base, hyperlista, lista, lista_cp, losses, slista, tilista
 from .losses import make_loss, make_targets
 
 FINETUNE_LR_FACTOR = 0.2
@@ -74,6 +79,15 @@ def _train_fn(model, loss, D, X, lmbd, Z_true, config, stagewise, val_fraction):
     return run
 
 
+@functools.cache
+def model_code():
+    """Fingerprint of the code that determines an unrolled Lasso model's training: every model
+    module (they share helpers such as ALISTA's weight), the losses, this fitting code, the
+    training loop and the shared ISTA step and prox. Enters every cache key."""
+    return code_fingerprint(base, lista, lista_cp, tilista, alista, hyperlista, slista, losses,
+                            sys.modules[__name__], training, prox, ista)
+
+
 def fit_unrolled(model, D, X, lmbd, *, loss="supervised", Z_true=None, config=None, stagewise=False,
                  val_fraction=0.1, cache=None, init_from=None):
     """Build ``model`` on ``D`` and train it on (X, lmbd[, Z_true]), or load it from the cache.
@@ -117,7 +131,8 @@ def fit_unrolled(model, D, X, lmbd, *, loss="supervised", Z_true=None, config=No
         model.init_from(init_from)
     spec = {"model": type(model).__name__, "hyper": model.hyper_params(), "loss": loss,
             "config": config.as_dict(), "stagewise": bool(stagewise), "val_fraction": val_fraction,
-            "data": fingerprint(D, X, lmbd, Z_true if loss == "supervised" else None)}
+            "data": fingerprint(D, X, lmbd, Z_true if loss == "supervised" else None),
+            "code": model_code()}
     if init_from is not None:
         spec["init_from"] = {"n_layers": init_from.n_layers,
                              "weights": fingerprint(*(t for _, t in sorted(init_from.state_dict().items())))}

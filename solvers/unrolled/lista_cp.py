@@ -55,14 +55,9 @@ class LISTACP(UnrolledLasso):
         self.p_max = check_real("p_max", p_max, low=0.0, high=100.0)
 
     def hyper_params(self):
-        hyper = {**super().hyper_params(), "support_selection": self.support_selection,
-                 "p_per_layer": self.p_per_layer, "p_max": self.p_max}
-        # defaults are left out of the cache key so that weights trained before these options existed stay valid
-        if self.init != "ista":
-            hyper["init"] = self.init
-        if self.threshold_lr_scale != 1.0:
-            hyper["threshold_lr_scale"] = self.threshold_lr_scale
-        return hyper
+        return {**super().hyper_params(), "support_selection": self.support_selection,
+                "p_per_layer": self.p_per_layer, "p_max": self.p_max, "init": self.init,
+                "threshold_lr_scale": self.threshold_lr_scale}
 
     def _init_params(self, D):
         if self.init == "ista":

@@ -7,15 +7,20 @@ the network is a good solver), and its weights are cached by
 :func:`~l2obench.solvers.cache.cached_training` under a key covering the data, the model, the
 loss and the budget.
 """
+import sys
 import time
 
 import torch
 
 from l2obench.objectives.validation import check_real
-from l2obench.solvers.cache import cached_training, fingerprint
+from l2obench.objectives import tv_deconvolution
+from l2obench.solvers import prox, prox_tv, training
+from l2obench.solvers.cache import cached_training, code_fingerprint, fingerprint
+from l2obench.solvers.classical import tv_pgd, tv_synthesis_fista
 from l2obench.solvers.prox_tv import torch_single_thread
 from l2obench.solvers.training import TrainConfig, train
 
+from . import tv_lista, tv_lpgd, tv_lpgd_lista
 from .tv_lpgd import LPGDTaut, objective_loss
 from .tv_lpgd_lista import LPGDLISTA
 from .tv_lista import TVSynthesisLISTA
@@ -51,6 +56,9 @@ def fit_tv_model(model, H, X, lmbd, *, config=None, all_layers=True, val_fractio
 
     spec = {"model": type(model).__name__, "hyper": model.hyper_params(), "data": fingerprint(H, X, lmbd),
             "config": config.as_dict(), "loss": "objective", "all_layers": all_layers,
-            "val_fraction": val_fraction, "dtype": str(H.dtype)}
+            "val_fraction": val_fraction, "dtype": str(H.dtype),
+            # the code that computes the layers and the loss: a changed formula is a new key
+            "code": code_fingerprint(tv_lpgd, tv_lpgd_lista, tv_lista, sys.modules[__name__], tv_pgd,
+                                     tv_synthesis_fista, tv_deconvolution, prox_tv, prox, training)}
     meta = cached_training(spec, model, run, cache=cache)
     return {**meta, "n_params": model.n_params(), "trained_depth": model.n_layers}
