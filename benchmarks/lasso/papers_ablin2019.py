@@ -16,8 +16,8 @@ import torch  # noqa: E402
 
 from l2obench.datasets.sparse_coding import load_digits_coding, make_equiregularized  # noqa: E402
 from l2obench.solvers.unrolled.lasso_benchmark import CONTINUATION_DEPTHS  # noqa: E402
-from reproduce_papers import (ABLIN_MODELS, OUT, fista_curve, fit, lambda_max, lasso_value,  # noqa: E402
-                              reference_solve, save, table)
+from reproduce_papers import (ABLIN_MODELS, fista_curve, fit, lambda_max, lasso_value, out_file,  # noqa: E402
+                              reference_solve, save, set_scale, table)
 
 REGS = (0.1, 0.8)
 DEPTH = 20
@@ -38,6 +38,7 @@ def restricted_lipschitz(D, Z, chunk=256):
 
 
 def run_ablin(args):
+    set_scale(args.scale)
     tag = "ablin2019" if args.loss == "unsupervised" else f"ablin2019_{args.loss}"
     keys = args.models or [k for k, _ in ABLIN_MODELS]
     rows, results = [], {}
@@ -106,7 +107,7 @@ def _figures(results, tag):
             ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(OUT / f"{tag}_gap_vs_depth.png", dpi=120)
+    fig.savefig(out_file(f"{tag}_gap_vs_depth", "png"), dpi=120)
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
     for col, ds in enumerate(LOADERS):
         for row, (suffix, how) in enumerate((("_direct", "trained at depth 20"), ("", "depth continuation"))):
@@ -123,5 +124,5 @@ def _figures(results, tag):
             ax.title.set_fontsize(9)
             ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(OUT / f"{tag}_slista_steps.png", dpi=120)
+    fig.savefig(out_file(f"{tag}_slista_steps", "png"), dpi=120)
     plt.close("all")

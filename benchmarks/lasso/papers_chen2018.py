@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from l2obench.datasets.sparse_coding import make_compressed_sensing  # noqa: E402
-from reproduce_papers import (CHEN_MODELS, OUT, fista_curve, fit, lambda_max, nmse_db,  # noqa: E402
-                              save, table)
+from reproduce_papers import (CHEN_MODELS, fista_curve, fit, lambda_max, nmse_db, out_file,  # noqa: E402
+                              save, set_scale, table)
 
 REG = 0.1            # lambda / lambda_max: threshold initialisation and ISTA/FISTA's problem
 CLASSIC_REGS = (0.1, 0.01, 0.001)
@@ -22,6 +22,7 @@ SMALL_BUDGET = dict(n_steps=20)
 
 
 def run_chen(args):
+    set_scale(args.scale)
     keys = args.models or [label for label, _, _, _ in CHEN_MODELS]
     for snr in args.snr:
         snr_val = None if snr == "none" else float(snr)
@@ -30,7 +31,7 @@ def run_chen(args):
         X_te, Z_te = data.X_test.float(), data.Z_test.float()
         lmbd, lmbd_te = REG * lambda_max(D, X), REG * lambda_max(D, X_te)
         curves, rows, models = {}, [], {}
-        done = OUT / f"chen2018_snr{snr}_{args.scale}_classical.json"   # the classical curves, once
+        done = out_file(f"chen2018_snr{snr}_classical", "json")   # the classical curves, once
         if done.exists():
             curves.update(json.loads(done.read_text()))
         for reg in CLASSIC_REGS:
@@ -77,12 +78,12 @@ def _figures(curves, models, snr):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(OUT / f"chen2018_nmse_vs_layer_snr{snr}.png", dpi=120)
+    fig.savefig(out_file(f"chen2018_nmse_vs_layer_snr{snr}", "png"), dpi=120)
     if "lista" in models:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         ax.semilogy(range(1, 17), models["lista"].coupling().numpy(), "-o")
         ax.set(xlabel="layer k", ylabel=r"$\|W_2^k + W_1^k D - I\|_F$", title="LISTA weight coupling")
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        fig.savefig(OUT / f"chen2018_lista_coupling_snr{snr}.png", dpi=120)
+        fig.savefig(out_file(f"chen2018_lista_coupling_snr{snr}", "png"), dpi=120)
     plt.close("all")

@@ -8,7 +8,8 @@ al. 2021): NMSE vs layer for every model and ISTA/FISTA, LISTA's weight coupling
 NMSE at 16 layers, train time and parameter count. ``ablin``: 64 x 256, unsupervised,
 lambda in {0.1, 0.8}, simulated and digits (Ablin et al. 2019): F - F* vs depth, SLISTA's
 learned steps against the histogram of 1/L_S over test supports. Figures (PNG), tables (CSV)
-and raw curves (JSON) go to ``benchmarks/lasso/outputs/`` (git-ignored); trained weights are
+and raw curves (JSON) go to ``benchmarks/lasso/outputs/`` (git-ignored; ``--scale small`` adds
+``_small`` to the names); trained weights are
 cached (``L2OBENCH_CACHE``), so a rerun only evaluates. Timings are wall-clock on this machine.
 """
 import argparse
@@ -26,6 +27,20 @@ from l2obench.solvers.unrolled.fit import fit_unrolled
 from l2obench.solvers.unrolled.registry import make_model
 
 OUT = Path(__file__).resolve().parent / "outputs"
+_SUFFIX = {"paper": "", "small": "_small"}
+_scale = ["paper"]   # set by run_chen/run_ablin: small-scale runs never overwrite the paper-scale outputs
+
+
+def set_scale(scale):
+    """Called by the experiment modules, which import this file as ``reproduce_papers`` (a second
+    copy of the module when it runs as ``__main__``), so the setting lives where ``out_file`` reads it."""
+    _scale[0] = scale
+
+
+def out_file(stem, ext):
+    """``outputs/<stem>[_small].<ext>``, the directory created."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    return OUT / f"{stem}{_SUFFIX[_scale[0]]}.{ext}"
 
 # label, model key, extra hyper-parameters, fit options at paper scale (n_steps per stage if stagewise)
 CHEN_MODELS = [
@@ -71,13 +86,12 @@ def fista_curve(D, X, lmbd, iters, metric, accelerated):
 
 
 def save(name, obj):
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{name}.json").write_text(json.dumps(obj, indent=1))
+    out_file(name, "json").write_text(json.dumps(obj, indent=1))
 
 
 def table(rows, name):
     df = pd.DataFrame(rows)
-    df.to_csv(OUT / f"{name}.csv", index=False)
+    df.to_csv(out_file(name, "csv"), index=False)
     print(f"\n== {name} (test split) ==\n" + df.to_string(index=False), flush=True)
     return df
 
