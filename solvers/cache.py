@@ -6,6 +6,7 @@ containers only and never executes code. A file that cannot be read is reported 
 warning and the model is retrained.
 """
 import ast
+import functools
 import hashlib
 import inspect
 import json
@@ -59,12 +60,14 @@ def _strip_docstrings(tree):
     return tree
 
 
+@functools.cache
 def code_fingerprint(*modules):
     """SHA-256 of the code of ``modules`` with comments and docstrings removed.
 
     Part of a training spec, so that a change in what a model computes (a reparametrisation,
     a new layer formula) can never load weights trained by the old code, while editing a
-    docstring or a comment keeps the cache valid.
+    docstring or a comment keeps the cache valid. Computed once per process for a set of
+    modules, i.e. for the code that is loaded.
     """
     h = hashlib.sha256()
     for name, module in sorted({m.__name__: m for m in modules}.items()):

@@ -13,15 +13,6 @@ from l2obench.solvers.implicit.sparse_analysis_admm import (SparseAnalysisADMM, 
 DT = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny problems: intra-op threads only add overhead (x80 on a loaded 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 class TanhOperator(torch.nn.Module):
     """T(z; d) = gamma * tanh(z W^T + d U^T + b) with ||W||_2 = 1: a gamma-contraction."""
 

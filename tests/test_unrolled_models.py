@@ -8,15 +8,6 @@ from l2obench.solvers.unrolled.base import shrink_ss
 from l2obench.solvers.unrolled.registry import MODELS, make_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is much faster on a shared machine (OpenMP spinning)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _problem(m=20, n=40, batch=8, seed=0, reg=0.1):
     g = torch.Generator().manual_seed(seed)
     D = torch.randn(m, n, generator=g, dtype=torch.float64)

@@ -10,15 +10,6 @@ from l2obench.solvers.unrolled.fit import fit_unrolled
 from l2obench.solvers.unrolled.registry import make_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is much faster on a shared machine (OpenMP spinning)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _sparse_problem(n_train=512, n_test=256, m=20, n=40, p=0.1, seed=0):
     """Small compressed-sensing problem: Gaussian D with unit columns, Bernoulli-Gaussian codes."""
     g = torch.Generator().manual_seed(seed)

@@ -8,7 +8,6 @@ by its grid search instead. Weights are cached by :func:`~l2obench.solvers.cache
 under a key covering the data, the model, the loss and the training budget.
 """
 import dataclasses
-import functools
 import sys
 import time
 
@@ -79,7 +78,6 @@ def _train_fn(model, loss, D, X, lmbd, Z_true, config, stagewise, val_fraction):
     return run
 
 
-@functools.cache
 def model_code():
     """Fingerprint of the code that determines an unrolled Lasso model's training: every model
     module (they share helpers such as ALISTA's weight), the losses, this fitting code, the
