@@ -18,11 +18,58 @@ import math
 
 import torch
 
-from l2obench.objectives.validation import check_real
+from l2obench.objectives.metrics import relative_error
+from l2obench.objectives.problem import AnalysisL1
+from l2obench.objectives.validation import check_real, check_tensor
 
 CERTIFICATE_LEVELS = (68.0, 95.0)
 LABELS = ("pass", "warning", "fail")
 PROPERTIES = ("fidelity", "regulariser")
+
+
+class SparseAnalysisProblem:
+    r""":math:`\min_x \|\Theta x\|_1` s.t. :math:`Ax = d`, in the problem interface.
+
+    The penalty is :class:`~l2obench.objectives.problem.AnalysisL1` (:math:`K = \Theta`, no prox:
+    splitting methods only); the constraint operator is ``A`` (m, n), underdetermined.
+
+    Parameters
+    ----------
+    A : Tensor, shape (m, n)
+    theta : Tensor, shape (p, n), optional
+        The transform (default: the identity, basis pursuit).
+    """
+
+    def __init__(self, A, theta=None):
+        A = check_tensor("A", A, ndim=2)
+        m, n = A.shape
+        if m >= n:
+            raise ValueError(f"A must be underdetermined (m < n), got shape {tuple(A.shape)}.")
+        self.A = A
+        self.penalty = AnalysisL1(torch.eye(n, dtype=A.dtype) if theta is None else theta.to(A.dtype))
+
+    @property
+    def shape(self):
+        return tuple(self.A.shape)
+
+    def check_data(self, d):
+        """Validate measurements ``d`` (B, m): finite, a non-empty batch, A's dtype."""
+        d = check_tensor("d", d)
+        m = self.A.shape[0]
+        if d.ndim != 2 or d.shape[1] != m:
+            raise ValueError(f"d must have shape (B, {m}), got {tuple(d.shape)}.")
+        if d.shape[0] == 0:
+            raise ValueError("d must hold at least one measurement vector (got an empty batch).")
+        return d.to(self.A.dtype)
+
+    def value(self, x):
+        return self.penalty.value(x)
+
+    def to_output(self, x):
+        return x
+
+    def fingerprint_tensors(self):
+        return [self.A, self.penalty.K]
 
 
 def normalized_transform(theta, n, dtype):
@@ -36,11 +83,6 @@ def normalized_transform(theta, n, dtype):
 def analysis_l1(x, theta):
     """Problem value :math:`\\|\\Theta x\\|_1`."""
     return (x @ theta.T).abs().sum(1)
-
-
-def relative_error(x, x_true):
-    """:math:`\\|x - x^\\star\\| / \\|x^\\star\\|`."""
-    return (x - x_true).norm(dim=1) / x_true.norm(dim=1).clamp_min(1e-300)
 
 
 def constraint_violation(x, A, d):

@@ -76,11 +76,20 @@ def check_dtype(name, value):
 
 
 def lambda_column(lmbd, n_samples, dtype):
-    """λ as a (B, 1) tensor from a float or a (B,) tensor; rejects negative or non-finite values."""
-    if isinstance(lmbd, torch.Tensor) and lmbd.ndim > 0:
+    """λ as a (B, 1) tensor from a float, a (B,) or a (B, 1) tensor: the one λ helper of the suite.
+
+    Rejects negative or non-finite values, naming ``lmbd``.
+    """
+    if isinstance(lmbd, (torch.Tensor, np.ndarray)) and lmbd.ndim == 2 and lmbd.shape[1:] == (1,):
+        lmbd = lmbd.reshape(-1)
+    if isinstance(lmbd, (torch.Tensor, np.ndarray)) and lmbd.ndim > 0:
         lmbd = check_tensor("lmbd", lmbd, ndim=1, shape=(n_samples,), dtype=dtype)
         if bool((lmbd < 0).any()):
             raise ValueError("lmbd must be >= 0 for every sample.")
         return lmbd[:, None]
-    lmbd = check_real("lmbd", float(lmbd), low=0.0)
+    if isinstance(lmbd, (torch.Tensor, np.ndarray)):
+        lmbd = lmbd.item()
+    lmbd = check_real("lmbd", lmbd, low=0.0)
+    if dtype.is_floating_point and lmbd > torch.finfo(dtype).max:  # torch.full would raise a RuntimeError
+        raise ValueError(f"lmbd={lmbd!r} is too large for {dtype}.")
     return torch.full((n_samples, 1), lmbd, dtype=dtype)

@@ -73,7 +73,7 @@ TOLERANCES = {
 # metric name (shell pattern, first match wins; an out-of-distribution ``shift_`` prefix is
 # ignored) → category. A metric matching nothing is compared as "relative".
 CATEGORY = [
-    ("n_params", "exact"), ("trained_depth", "exact"), ("diverged", "exact"),
+    ("n_params", "exact"), ("trained_depth", "exact"), ("diverged", "exact"), ("train_diverged", "exact"),
     ("*_db", "db"),
     ("support_*", "rate"), ("sparsity", "rate"), ("cert_*", "rate"),
     ("reference_gap", "certificate"),

@@ -17,6 +17,9 @@ from tqdm.auto import tqdm
 from l2obench.objectives.validation import check_choice, check_int, check_real
 
 SCHEDULES = ("constant", "cosine", "plateau")
+# a validation loss this many times its starting value is a blown-up training, not a slow one
+# (in float64 a diverging LISTA reaches 1e57 without overflowing)
+DIVERGENCE_FACTOR = 1e6
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,17 @@ class TrainConfig:
 
     def as_dict(self):
         return asdict(self)
+
+    @classmethod
+    def for_budget(cls, n_steps, *, lr, batch_size=64, seed=0, n_evals=20, max_eval_every=None, patience=10,
+                   schedule="cosine"):
+        """The configuration of a budget of ``n_steps`` with ``n_evals`` validation evaluations
+        (at most every ``max_eval_every`` steps): the one place the suite builds a TrainConfig."""
+        eval_every = max(1, n_steps // n_evals) if isinstance(n_steps, int) and n_steps > 0 else 1
+        if max_eval_every is not None:
+            eval_every = min(eval_every, max_eval_every)
+        return cls(n_steps=n_steps, batch_size=batch_size, lr=lr, seed=seed, eval_every=eval_every,
+                   patience=patience, schedule=schedule)
 
 
 @dataclass
@@ -156,7 +170,7 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
 
     history = TrainHistory()
     best_state = copy.deepcopy(model.state_dict())
-    history.best_val = _evaluate(model, loss_fn, val_data, config.batch_size * 16)
+    history.best_val = initial_val = _evaluate(model, loss_fn, val_data, config.batch_size * 16)
     bad_evals, running, n_running = 0, 0.0, 0
     perm, cursor = torch.randperm(n_train, generator=generator), 0
     t_start = time.perf_counter()
@@ -190,7 +204,7 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
             bar.set_postfix(val=f"{val:.3e}", best=f"{history.best_val:.3e}")
             if config.schedule == "plateau":
                 scheduler.step(val)
-            if not math.isfinite(val):
+            if not math.isfinite(val) or val > DIVERGENCE_FACTOR * max(abs(initial_val), 1e-30):
                 history.diverged = True
                 break
             if val < history.best_val:

@@ -2,9 +2,11 @@ import numpy as np
 import torch
 from benchopt import BaseObjective
 
-from l2obench.objectives.lasso import (cached_reference_solve, lambda_max, lasso_value, nmse_db,
-                                       support_metrics)
+from l2obench.objectives.lasso import LassoProblem, support_metrics
+from l2obench.objectives.metrics import nmse_db
 from l2obench.objectives.validation import check_dtype, check_real
+from l2obench.solvers.classical.lasso_sklearn import SklearnLasso
+from l2obench.solvers.classical.reference import cached_certified_solve
 
 
 class Objective(BaseObjective):
@@ -25,24 +27,26 @@ class Objective(BaseObjective):
     def set_data(self, D, X_train, Z_train, X_test, Z_test):
         check_real("reg", self.reg, low=0.0, high=1.0, low_open=True)
         self.dtype_ = check_dtype("dtype", self.dtype)
-        self.D, self.X_test, self.Z_test = D.double(), X_test.double(), Z_test
+        self.problem = LassoProblem(D.double())
+        self.X_test, self.Z_test = X_test.double(), Z_test
         self.X_train, self.Z_train = X_train, Z_train
-        self.lmbd = self.reg * lambda_max(self.D, self.X_test)
-        self.lmbd_train = self.reg * lambda_max(self.D, X_train.double())
+        self.lmbd = self.reg * self.problem.lambda_max(self.X_test)
+        self.lmbd_train = self.reg * self.problem.lambda_max(X_train.double())
         # F* and z*(x) from a float64 solve certified to a relative duality gap of 1e-10 (float32
-        # solvers floor near 1e-7), cached on disk by a fingerprint of the data
-        self.ref = cached_reference_solve(self.D, self.X_test, self.lmbd, tol=1e-10)
-        self.F0 = lasso_value(self.D, self.X_test, torch.zeros_like(self.ref.Z), self.lmbd)
+        # solvers floor near 1e-7), warm-started by scikit-learn's coordinate descent, cached on disk
+        self.ref = cached_certified_solve(self.problem, self.X_test, self.lmbd, tol=1e-10,
+                                          warm_start=SklearnLasso("cd", tol=1e-13))
+        self.F0 = self.problem.value(self.X_test, torch.zeros_like(self.ref.Z), self.lmbd)
 
     def get_objective(self):
         cast = lambda t: None if t is None else t.to(self.dtype_)  # noqa: E731
-        return dict(D=cast(self.D), X_train=cast(self.X_train), Z_train=cast(self.Z_train),
-                    X_test=cast(self.X_test), lmbd=cast(self.lmbd), lmbd_train=cast(self.lmbd_train),
-                    reg=self.reg, dtype=self.dtype, seed=self.get_seed(use_repetition=True))
+        return dict(problem=LassoProblem(cast(self.problem.D)), X_train=cast(self.X_train),
+                    Z_train=cast(self.Z_train), X_test=cast(self.X_test), lmbd=cast(self.lmbd),
+                    lmbd_train=cast(self.lmbd_train))
 
-    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0):
+    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False):
         Z = torch.as_tensor(Z).double()
-        F = lasso_value(self.D, self.X_test, Z, self.lmbd)
+        F = self.problem.value(self.X_test, Z, self.lmbd)
         # ISTA-type solvers start at z = 0; ending far above F(0) means the iterates blew up
         diverged = not bool(torch.isfinite(Z).all()) or bool(F.mean() > 10 * self.F0.mean())
         nan = float("nan")
@@ -56,7 +60,7 @@ class Objective(BaseObjective):
             nmse_lasso_db=nan if diverged else nmse_db(Z, self.ref.Z),
             nmse_db=nan, support_precision=nan, support_recall=nan,
             diverged=diverged, train_time=float(train_time), n_params=int(n_params),
-            trained_depth=int(trained_depth),
+            trained_depth=int(trained_depth), train_diverged=bool(train_diverged),
         )
         if self.Z_test is not None and not diverged:
             metrics["nmse_db"] = nmse_db(Z, self.Z_test.double())

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from l2obench.datasets.sparse_coding import load_digits_coding, make_equiregularized  # noqa: E402
-from l2obench.solvers.unrolled.lasso_benchmark import CONTINUATION_DEPTHS  # noqa: E402
+from l2obench.solvers.benchopt_adapters import CONTINUATION_DEPTHS  # noqa: E402
 from reproduce_papers import (ABLIN_MODELS, fista_curve, fit, lambda_max, lasso_value, out_file,  # noqa: E402
                               reference_solve, save, set_scale, table)
 

@@ -18,13 +18,17 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import torch
 
-from l2obench.objectives.lasso import lambda_max, lasso_value, nmse_db, reference_solve
-from l2obench.solvers.classical.ista import ISTA
+from l2obench.objectives.lasso import LassoProblem, lambda_max, lasso_value  # noqa: F401 (used by the papers_* scripts)
+from l2obench.objectives.metrics import nmse_db  # noqa: F401 (used by the papers_* scripts)
+from l2obench.solvers import fit as fit_pipeline
+from l2obench.solvers.classical.lasso_sklearn import SklearnLasso
+from l2obench.solvers.classical.proximal_gradient import ProximalGradient
+from l2obench.solvers.classical.reference import certified_solve
+from l2obench.solvers.losses import Loss
 from l2obench.solvers.training import TrainConfig
-from l2obench.solvers.unrolled.fit import fit_unrolled
-from l2obench.solvers.unrolled.registry import make_model
+from l2obench.solvers.unrolled.lasso.registry import make_model
+from l2obench.solvers.threads import set_torch_threads
 
 OUT = Path(__file__).resolve().parent / "outputs"
 _SUFFIX = {"paper": "", "small": "_small"}
@@ -69,11 +73,10 @@ def fit(name, D, X, lmbd, Z=None, *, loss, n_layers, n_steps=1, lr=1e-3, stagewi
         val_fraction=0.1, seed=0, batch_size=64, init_from=None, **hyper):
     """Train one model through the suite's loop and cache; return (model, row)."""
     model = make_model(name, n_layers=n_layers, **hyper)
-    config = TrainConfig(n_steps=n_steps, lr=lr, batch_size=batch_size, eval_every=max(1, n_steps // (5 if stagewise else 20)),
-                         patience=10, seed=seed)
+    config = TrainConfig.for_budget(n_steps, lr=lr, batch_size=batch_size, seed=seed, n_evals=5 if stagewise else 20)
     t0 = time.perf_counter()
-    meta = fit_unrolled(model, D, X, lmbd, loss=loss, Z_true=Z, config=config, stagewise=stagewise,
-                        val_fraction=val_fraction, init_from=init_from)
+    meta = fit_pipeline.fit(model, LassoProblem(D), (X, lmbd), loss=Loss(loss), target=Z, config=config,
+                            stagewise=stagewise, val_fraction=val_fraction, init_from=init_from)
     row = {"model": name,
            "train_time_s": round(meta["train_time"], 1), "wall_s": round(time.perf_counter() - t0, 1),
            "cache_hit": meta["cache_hit"], "n_params": model.n_params(), "n_steps": meta.get("n_steps")}
@@ -82,7 +85,13 @@ def fit(name, D, X, lmbd, Z=None, *, loss, n_layers, n_steps=1, lr=1e-3, stagewi
 
 def fista_curve(D, X, lmbd, iters, metric, accelerated):
     """metric(Z) after n iterations of ISTA/FISTA from 0, for every n in ``iters``."""
-    return [metric(ISTA(accelerated=accelerated).solve(D, X, lmbd, n)) for n in iters]
+    return [metric(ProximalGradient(accelerated=accelerated).solve(LassoProblem(D), X, lmbd, n)) for n in iters]
+
+
+def reference_solve(D, X, lmbd, tol):
+    """The float64 Lasso solution of (X, lmbd), certified by the duality gap (CD warm start)."""
+    return certified_solve(LassoProblem(D.double()), X.double(), lmbd.double(), tol=tol,
+                           warm_start=SklearnLasso("cd", tol=1e-13))
 
 
 def save(name, obj):
@@ -107,7 +116,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1 is fastest on a shared machine)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     from papers_ablin2019 import run_ablin
     from papers_chen2018 import run_chen
     (run_chen if args.experiment == "chen" else run_ablin)(args)

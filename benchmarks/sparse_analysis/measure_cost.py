@@ -22,10 +22,15 @@ import pandas as pd
 import torch
 
 from l2obench.datasets.sparse_analysis import make_sparse_analysis
-from l2obench.objectives.sparse_analysis import constraint_violation, normalized_transform, relative_error, sparsity
-from l2obench.solvers.implicit.learned_sparse_analysis import build_model, infer, mse_loss
-from l2obench.solvers.implicit.memory import SavedTensorMeter
-from l2obench.solvers.training import TrainConfig, train
+from l2obench.objectives.sparse_analysis import (SparseAnalysisProblem, constraint_violation, normalized_transform,
+                                                 relative_error, sparsity)
+from l2obench.solvers.classical.linearized_admm import LinearizedADMM, analytic_transform
+from l2obench.solvers.fit import fit
+from l2obench.solvers.implicit.sparse_analysis import ImplicitSparseAnalysis
+from l2obench.solvers.losses import Loss
+from l2obench.solvers.memory import SavedTensorMeter
+from l2obench.solvers.training import TrainConfig
+from l2obench.solvers.threads import set_torch_threads
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -36,10 +41,11 @@ MODES = ("jfb", "ift", "unrolled")
 
 def step_cost(data, mode, depth, repeats, batch=64):
     """Median seconds of one Adam step and bytes saved for backward, at depth ``depth``."""
-    model = build_model(data["A"], init="difference", backward=mode, depth=depth, tol=0.0)
-    model.backward_max_iter, model.backward_tol = depth, 0.0
+    model = ImplicitSparseAnalysis(init="difference", backward=mode, depth=depth, tol=0.0)
+    model.build(SparseAnalysisProblem(data["A"]))
+    model.layer_.backward_max_iter, model.layer_.backward_tol = depth, 0.0
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    meter, times = SavedTensorMeter(), []
+    meter, times, mse_loss = SavedTensorMeter(), [], Loss("supervised")
     for r in range(repeats + 1):
         idx = slice(r * batch, (r + 1) * batch)
         t0 = time.perf_counter()
@@ -62,28 +68,30 @@ def equal_time(data, depth, budget, step_times, eval_iter):
     x_ls = data["d_test"] @ torch.linalg.pinv(data["A"]).T
     rows.append({"solver": "least squares", **errors(x_ls, data)})
     for kind in ("identity", "difference"):
-        ref = build_model(data["A"], init=kind, learn_theta=False)
-        rows.append({"solver": f"ADMM, Theta={kind}", **errors(infer(ref, data["d_test"], eval_iter), data),
-                     "shift_rel_error": errors(infer(ref, data["d_shift"], eval_iter), data, "shift")["rel_error"]})
+        problem = SparseAnalysisProblem(data["A"], analytic_transform(data["A"].shape[1], kind, data["A"].dtype))
+        solve = lambda d: LinearizedADMM().solve(problem, d, eval_iter)  # noqa: E731
+        rows.append({"solver": f"ADMM, Theta={kind}", **errors(solve(data["d_test"]), data),
+                     "shift_rel_error": errors(solve(data["d_shift"]), data, "shift")["rel_error"]})
     for mode in MODES:
         n_steps = max(int(budget / step_times[mode]), 2)
-        model = build_model(data["A"], init="difference", backward=mode, depth=depth, tol=1e-4)
-        cfg = TrainConfig(n_steps=n_steps, lr=1e-3, eval_every=max(n_steps // 5, 1), patience=0, seed=0)
-        hist = train(model, mse_loss, (data["d_train"], data["x_train"]), (data["d_val"], data["x_val"]), cfg)
+        model = ImplicitSparseAnalysis(init="difference", backward=mode, depth=depth, tol=1e-4)
+        cfg = TrainConfig.for_budget(n_steps, lr=1e-3, seed=0, n_evals=5, patience=0)
+        meta = fit(model, SparseAnalysisProblem(data["A"]), (data["d_train"],), loss=Loss("supervised"),
+                   target=data["x_train"], val=((data["d_val"],), data["x_val"]), config=cfg)
         models[mode] = model
-        rows.append({"solver": f"learned Theta, {mode}", "n_steps": n_steps, "train_time": hist.train_time,
-                     f"rel_error_at_K={depth}": errors(infer(model, data["d_test"], depth), data)["rel_error"],
-                     **errors(infer(model, data["d_test"], eval_iter), data),
-                     "shift_rel_error": errors(infer(model, data["d_shift"], eval_iter), data, "shift")["rel_error"]})
+        rows.append({"solver": f"learned Theta, {mode}", "n_steps": n_steps, "train_time": meta["train_time"],
+                     f"rel_error_at_K={depth}": errors(model.solve(data["d_test"], depth), data)["rel_error"],
+                     **errors(model.solve(data["d_test"], eval_iter), data),
+                     "shift_rel_error": errors(model.solve(data["d_shift"], eval_iter), data, "shift")["rel_error"]})
     return pd.DataFrame(rows), models
 
 
 def seed_figure(data, model, eval_iter, path):
-    theta = normalized_transform(model.operator.theta.detach(), data["A"].shape[1], data["A"].dtype)
+    theta = normalized_transform(model.operator_.theta.detach(), data["A"].shape[1], data["A"].dtype)
     d, x_true = data["d_test"][:1], data["x_test"][:1]
     signals = {"ground truth x*": x_true, "wrong signal (another x*)": data["x_test"][1:2],
                "least squares A+d": d @ torch.linalg.pinv(data["A"]).T,
-               "model inference N(d)": infer(model, d, eval_iter)}
+               "model inference N(d)": model.solve(d, eval_iter)}
     fig, axes = plt.subplots(len(signals), 1, figsize=(8, 8), sharex=True)
     for ax, (name, x) in zip(axes, signals.items()):
         ax.stem((x @ theta.T)[0].numpy(), markerfmt=" ", basefmt="k-")
@@ -103,7 +111,7 @@ def main():
     parser.add_argument("--small", action="store_true", help="n=100, latent 20, A 40x100")
     parser.add_argument("--cost-only", action="store_true", help="only the cost-vs-depth part")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    set_torch_threads(1)
     OUT.mkdir(exist_ok=True)
     sizes = dict(n=100, latent_dim=20, m=40) if args.small else {}
     tag = "_small" if args.small else ""  # --small never overwrites the paper-sized outputs

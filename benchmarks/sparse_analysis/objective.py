@@ -11,7 +11,7 @@ on the calibration set: see ``l2obench.objectives.sparse_analysis``.
 import torch
 from benchopt import BaseObjective
 
-from l2obench.objectives.sparse_analysis import evaluate
+from l2obench.objectives.sparse_analysis import SparseAnalysisProblem, evaluate
 from l2obench.objectives.validation import check_dtype, check_int
 
 
@@ -37,11 +37,11 @@ class Objective(BaseObjective):
         self.d_eval = torch.cat([d for d, _ in self.splits.values()])
 
     def get_objective(self):
-        return dict(A=self.A, d_train=self.train[0], x_train=self.train[1], d_val=self.val[0],
-                    x_val=self.val[1], d_eval=self.d_eval)
+        return dict(problem=SparseAnalysisProblem(self.A), d_train=self.train[0], x_train=self.train[1],
+                    d_val=self.val[0], x_val=self.val[1], d_eval=self.d_eval)
 
     def evaluate_result(self, x, theta=None, train_time=0.0, n_params=0, peak_memory=0,
-                        trained_depth=0):
+                        trained_depth=0, train_diverged=False):
         x = torch.as_tensor(x).to(self.A.dtype)
         if x.shape != self.d_eval.shape[:1] + self.A.shape[1:]:
             raise ValueError(f"x must have shape {(self.d_eval.shape[0], self.A.shape[1])}, got {tuple(x.shape)}.")
@@ -58,7 +58,7 @@ class Objective(BaseObjective):
         value = 1.0 if out["diverged"] else out["rel_error"]
         return {"value": value, **out, "train_time": float(train_time),
                 "n_params": int(n_params), "peak_memory": int(peak_memory),
-                "trained_depth": int(trained_depth)}
+                "trained_depth": int(trained_depth), "train_diverged": bool(train_diverged)}
 
     def get_one_result(self):
         return dict(x=torch.zeros(self.d_eval.shape[0], self.A.shape[1], dtype=self.A.dtype))

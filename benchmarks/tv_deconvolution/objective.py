@@ -2,8 +2,10 @@ import numpy as np
 import torch
 from benchopt import BaseObjective
 
-from l2obench.objectives.tv_deconvolution import lambda_max, nmse, nmse_db, reference_solve, tv_value
+from l2obench.objectives.metrics import nmse, nmse_db
+from l2obench.objectives.tv_deconvolution import TVProblem
 from l2obench.objectives.validation import check_dtype, check_real
+from l2obench.solvers.classical.reference import cached_certified_solve
 
 
 class Objective(BaseObjective):
@@ -26,24 +28,24 @@ class Objective(BaseObjective):
     def set_data(self, H, X_train, Z_train, X_test, Z_test):
         check_real("reg", self.reg, low=0.0, high=1.0, low_open=True)
         self.dtype_ = check_dtype("dtype", self.dtype)
-        self.H, self.X_test, self.Z_test = H.double(), X_test.double(), Z_test.double()
+        self.problem = TVProblem(H.double())
+        self.X_test, self.Z_test = X_test.double(), Z_test.double()
         self.X_train = X_train
-        self.lmbd = self.reg * lambda_max(self.H, self.X_test)
-        self.lmbd_train = self.reg * lambda_max(self.H, X_train.double())
-        # P* from a float64 accelerated PGD with the exact prox, certified by the duality gap
-        self.ref = reference_solve(self.H, self.X_test, self.lmbd, tol=1e-10, max_iter=5000)
-        self.P0 = tv_value(self.H, self.X_test, torch.zeros_like(self.ref.Z), self.lmbd)
+        self.lmbd = self.reg * self.problem.lambda_max(self.X_test)
+        self.lmbd_train = self.reg * self.problem.lambda_max(X_train.double())
+        # P* from a float64 restarted FISTA with the exact prox, certified by the duality gap
+        self.ref = cached_certified_solve(self.problem, self.X_test, self.lmbd, tol=1e-10, max_iter=5000)
+        self.P0 = self.problem.value(self.X_test, torch.zeros_like(self.ref.Z), self.lmbd)
 
     def get_objective(self):
         cast = lambda t: t.to(self.dtype_)  # noqa: E731
-        return dict(H=cast(self.H), X_train=cast(self.X_train), X_test=cast(self.X_test),
-                    lmbd=cast(self.lmbd), lmbd_train=cast(self.lmbd_train), dtype=self.dtype,
-                    seed=self.get_seed(use_repetition=True))
+        return dict(problem=TVProblem(cast(self.problem.H)), X_train=cast(self.X_train),
+                    X_test=cast(self.X_test), lmbd=cast(self.lmbd), lmbd_train=cast(self.lmbd_train))
 
-    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0):
+    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False):
         Z = torch.as_tensor(Z).double()
         finite = bool(torch.isfinite(Z).all())
-        P = tv_value(self.H, self.X_test, torch.nan_to_num(Z), self.lmbd)
+        P = self.problem.value(self.X_test, torch.nan_to_num(Z), self.lmbd)
         # every solver starts at z = 0: ending far above P(0) means the iterates blew up
         diverged = not finite or not bool(torch.isfinite(P).all()) or bool(P.mean() > 10 * self.P0.mean())
         nan = float("nan")
@@ -59,7 +61,7 @@ class Objective(BaseObjective):
             nmse_reference_db=nmse_db(self.ref.Z, self.Z_test),
             reference_gap=float(self.ref.gap.max()),
             diverged=diverged, train_time=float(train_time), n_params=int(n_params),
-            trained_depth=int(trained_depth),
+            trained_depth=int(trained_depth), train_diverged=bool(train_diverged),
         )
 
     def get_one_result(self):

@@ -14,7 +14,7 @@ Writes to ``benchmarks/tv_deconvolution/outputs/`` (git-ignored):
 * ``paper_numbers.json`` — every number quoted in the README (``--robustness``: only the
   iteration counts over several draws of H, to ``robustness_numbers.json``).
 
-Learned models are trained with ``l2obench.solvers.unrolled.tv_fit.fit_tv_model`` (unsupervised
+Learned models are trained with ``l2obench.solvers.fit.fit`` (unsupervised
 objective loss averaged over layers) and cached; a second run reuses the weights.
 """
 import argparse
@@ -27,26 +27,28 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
+
 
 from l2obench.datasets.tv_deconvolution import make_fmri_like, make_tv_synthetic  # noqa: E402
-from l2obench.objectives.tv_deconvolution import lambda_max, reference_solve, tv_value  # noqa: E402
-from l2obench.solvers.classical.tv_admm import TVADMM  # noqa: E402
-from l2obench.solvers.classical.tv_pdhg import TVPDHG  # noqa: E402
-from l2obench.solvers.classical.tv_pgd import TVProximalGradient  # noqa: E402
-from l2obench.solvers.classical.tv_synthesis_fista import TVSynthesisFISTA  # noqa: E402
+from l2obench.objectives.tv_deconvolution import TVProblem, synthesis_problem  # noqa: E402
+from l2obench.solvers.classical.admm import ADMM  # noqa: E402
+from l2obench.solvers.classical.pdhg import PDHG  # noqa: E402
+from l2obench.solvers.classical.proximal_gradient import ProximalGradient  # noqa: E402
+from l2obench.solvers.classical.reference import certified_solve  # noqa: E402
+from l2obench.solvers.fit import fit  # noqa: E402
+from l2obench.solvers.losses import Loss  # noqa: E402
+from l2obench.solvers.threads import set_torch_threads  # noqa: E402
 from l2obench.solvers.training import TrainConfig  # noqa: E402
-from l2obench.solvers.unrolled.tv_fit import fit_tv_model  # noqa: E402
-from l2obench.solvers.unrolled.tv_lista import TVSynthesisLISTA  # noqa: E402
-from l2obench.solvers.unrolled.tv_lpgd import LPGDTaut  # noqa: E402
-from l2obench.solvers.unrolled.tv_lpgd_lista import LPGDLISTA  # noqa: E402
+from l2obench.solvers.unrolled.tv.lpgd import LPGDTaut  # noqa: E402
+from l2obench.solvers.unrolled.tv.lpgd_lista import LPGDLISTA  # noqa: E402
+from l2obench.solvers.unrolled.tv.synthesis_lista import TVSynthesisLISTA  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "outputs"
-CLASSICAL = {
-    "PGD (analysis)": TVProximalGradient(accelerated=False),
-    "accelerated PGD (analysis)": TVProximalGradient(accelerated=True),
-    "ISTA (synthesis)": TVSynthesisFISTA(accelerated=False),
-    "FISTA (synthesis)": TVSynthesisFISTA(accelerated=True),
+CLASSICAL = {  # name: (solver, form of the problem it runs on)
+    "PGD (analysis)": (ProximalGradient(accelerated=False), TVProblem),
+    "accelerated PGD (analysis)": (ProximalGradient(accelerated=True), TVProblem),
+    "ISTA (synthesis)": (ProximalGradient(accelerated=False), synthesis_problem),
+    "FISTA (synthesis)": (ProximalGradient(accelerated=True), synthesis_problem),
 }
 LEARNED = {
     "LPGD-Taut": lambda T: LPGDTaut(T),
@@ -57,24 +59,30 @@ LEARNED = {
 
 def problem(data, reg):
     """Per-signal λ = reg·λ_max(x), float64 reference on the test split."""
-    lam_tr = reg * lambda_max(data.H, data.X_train)
-    lam = reg * lambda_max(data.H, data.X_test)
-    ref = reference_solve(data.H, data.X_test, lam, tol=1e-10, max_iter=5000)
+    tv = TVProblem(data.H)
+    lam_tr = reg * tv.lambda_max(data.X_train)
+    lam = reg * tv.lambda_max(data.X_test)
+    ref = certified_solve(tv.double(), data.X_test, lam, tol=1e-10, max_iter=5000)
     return lam_tr, lam, ref
 
 
 def classical_curve(solver, H, X, lam, ref, n_iter):
-    """Mean P − P* after each iteration, and the solver's own time (callback time excluded)."""
+    """Mean P − P* after each iteration, and the solver's own time (callback time excluded).
+
+    ``solver`` is ``(solver, form)``: the form (analysis or synthesis) builds the problem it runs on.
+    """
+    solver, form = solver
+    problem, tv = form(H), TVProblem(H)
     sub, times, spent = [], [], [0.0]
     t0 = time.perf_counter()
 
     def record(k, z):
         t_in = time.perf_counter()
         times.append(t_in - t0 - spent[0])
-        sub.append(float((tv_value(H, X, z, lam) - ref.value).mean()))
+        sub.append(float((tv.value(X, problem.to_output(z), lam) - ref.value).mean()))
         spent[0] += time.perf_counter() - t_in
 
-    solver.solve(H, X, lam, n_iter, callback=record)
+    solver.solve(problem, X, lam, n_iter, callback=record)
     return np.array(sub), np.array(times)
 
 
@@ -85,14 +93,15 @@ def learned_curve(model, X, lam, ref, depths):
         t0 = time.perf_counter()
         Z = model.solve(X, lam, d)
         times.append(time.perf_counter() - t0)
-        sub.append(float((tv_value(model.H_, X, Z, lam) - ref.value).mean()))
+        sub.append(float((model.problem_.value(X, Z, lam) - ref.value).mean()))
     return np.array(sub), np.array(times)
 
 
 def train(name, data, lam_tr, T, n_steps):
     model = LEARNED[name](T)
-    config = TrainConfig(n_steps=n_steps, batch_size=64, lr=1e-3, eval_every=50, patience=10, seed=0)
-    info = fit_tv_model(model, data.H, data.X_train, lam_tr, config=config, all_layers=True)
+    config = TrainConfig.for_budget(n_steps, lr=1e-3, seed=0, n_evals=1, max_eval_every=50)
+    info = fit(model, TVProblem(data.H), (data.X_train, lam_tr), loss=Loss("unsupervised", all_layers=True),
+               config=config)
     return model, info
 
 
@@ -173,7 +182,7 @@ def fig_fmri_time(args, numbers):
     H, X = data.H, data.X_test
     fig, ax = plt.subplots(figsize=(7, 4.5))
     result = {}
-    solvers = {**CLASSICAL, "ADMM (ρ=30)": TVADMM(rho=30.0), "PDHG (τ=0.1)": TVPDHG(tau=0.1)}
+    solvers = {**CLASSICAL, "ADMM (ρ=30)": (ADMM(rho=30.0), TVProblem), "PDHG (τ=0.1)": (PDHG(tau=0.1), TVProblem)}
     for name, solver in solvers.items():
         sub, times = classical_curve(solver, H, X, lam, ref, args.n_iter_fmri)
         ax.loglog(times, np.maximum(sub, 1e-16), "--", label=name)
@@ -218,5 +227,5 @@ def main():
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(1)  # alternating torch and LAPACK calls; see prox_tv.torch_single_thread
+    set_torch_threads(1)  # alternating torch and LAPACK calls; see l2obench.solvers.threads
     main()

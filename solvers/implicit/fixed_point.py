@@ -32,6 +32,7 @@ The operator is a ``torch.nn.Module`` with three methods: ``step_fn(d)`` returns
 primal-dual state). With fixed :math:`\Theta`, :meth:`FixedPointLayer.iterate` *is* the
 classical iteration; the same class therefore gives the classical, unrolled and implicit models.
 """
+import math
 from dataclasses import dataclass
 
 import torch
@@ -45,11 +46,20 @@ FORWARD_SOLVERS = ("plain", "anderson")
 
 @dataclass
 class SolveInfo:
-    """Outcome of a fixed-point solve: iterations used, worst relative residual, finiteness."""
+    """Outcome of a fixed-point solve: iterations used, worst relative residual, divergence.
+
+    ``diverged`` is set on a non-finite result and on an iterate that blew up (the solver then
+    reports ``residual = inf``; see :mod:`~l2obench.solvers.implicit.anderson`): a small relative
+    residual of a blown-up iterate is not convergence.
+    """
 
     n_iter: int = 0
     residual: float = float("nan")
     diverged: bool = False
+
+
+def _diverged(z, res):
+    return not math.isfinite(res) or not bool(torch.isfinite(z).all())
 
 
 class FixedPointLayer(torch.nn.Module):
@@ -102,7 +112,7 @@ class FixedPointLayer(torch.nn.Module):
         """Forward solve to ``tol`` (no graph); returns ``(z_star, SolveInfo)``."""
         z0 = self.operator.init_state(d) if z0 is None else z0
         z, n_iter, res = self._solve(self.operator.step_fn(d), z0, self.tol, self.max_iter)
-        self.last_info_ = SolveInfo(n_iter, res, not bool(torch.isfinite(z).all()))
+        self.last_info_ = SolveInfo(n_iter, res, _diverged(z, res))
         return z, self.last_info_
 
     def forward(self, d, z0=None):
@@ -135,5 +145,5 @@ class FixedPointLayer(torch.nn.Module):
             jtu, = torch.autograd.grad(z_out, z_leaf, u, retain_graph=True)
             return grad + jtu
         u, n_iter, res = self._solve(vjp_map, grad, self.backward_tol, self.backward_max_iter)
-        self.last_backward_info_ = SolveInfo(n_iter, res, not bool(torch.isfinite(u).all()))
+        self.last_backward_info_ = SolveInfo(n_iter, res, _diverged(u, res))
         return u

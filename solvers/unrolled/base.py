@@ -1,63 +1,30 @@
-r"""Shared base of the unrolled Lasso solvers (LISTA family, ALISTA, HyperLISTA, SLISTA).
+r"""The one base of every unrolled solver: learned layers, then the classical iteration.
 
-Every model maps a batch of signals ``X`` (B, m) and per-sample penalties ``lmbd`` to codes
-``Z`` (B, n) for :math:`F_x(z) = \tfrac12\|x - Dz\|^2 + \lambda\|z\|_1` by running ``T`` layers
-that each generalise one ISTA step, :math:`z_{k+1} = \mathrm{ST}(W_1^k x + W_2^k z_k, \lambda\theta_k)`
-(Gregor & LeCun 2010). With analytic weights a layer *is* an ISTA step (DESIGN.md, "One step,
-many modes"); past the trained depth :meth:`UnrolledLasso.solve` continues with classical ISTA.
+A model of depth :math:`T` maps a batch of signals ``X`` (B, m) and per-row penalties to
+iterates by running :math:`T` layers that each generalise one step of a classical algorithm on a
+problem of the problem interface (:mod:`l2obench.objectives.problem`); with analytic weights a
+layer *is* that step, computed by the same function
+(:func:`~l2obench.solvers.classical.proximal_gradient.prox_grad_step`). Past the trained depth
+:meth:`Unrolled.solve` continues with the classical proximal-gradient iteration from the last
+layer's iterate, so every model gives a full convergence curve (ARCHITECTURE.md).
 
-Thresholds are written :math:`\lambda\theta_k` (Ablin et al. 2019) so that a model trained on
-per-sample penalties :math:`\lambda = \rho\,\lambda_{\max}(x)` stays an ISTA step at
-initialisation (:math:`\theta_k = 1/L`).
+Subclasses store hyper-parameters in ``__init__`` (read back by ``get_params``) and implement
+``_init_params(problem)`` (learned tensors, names ending in ``_``, from the analytic weights),
+``_layer(k, Z, ctx)`` and, when they need per-batch precomputations, ``_context(X, lam)``. A
+model whose layers iterate on another form of the problem (the synthesis form of TV) overrides
+:meth:`iteration_problem`.
 """
 import torch
 from torch import nn
 
-from l2obench.objectives.lasso import lipschitz
-from l2obench.objectives.validation import check_int, check_real, check_tensor
-from l2obench.solvers.classical.ista import ISTA
-from l2obench.solvers.prox import soft_threshold
+from l2obench.objectives.problem import CompositeProblem
+from l2obench.objectives.validation import check_int, lambda_column
+from l2obench.solvers.classical.proximal_gradient import ProximalGradient
+from l2obench.solvers.params import HyperParams
 
 
-def lmbd_column(lmbd, X):
-    """Per-sample penalty as a (B, 1) tensor of ``X``'s dtype (``lmbd`` float or (B,))."""
-    if isinstance(lmbd, torch.Tensor) and lmbd.ndim > 0:
-        return lmbd.reshape(-1, 1).to(X.dtype)
-    return torch.full((X.shape[0], 1), float(lmbd), dtype=X.dtype, device=X.device)
-
-
-def support_selection_fraction(k, p_per_layer=1.2, p_max=13.0):
-    """Fraction of entries that bypass the threshold at layer ``k`` (0-based), Chen et al. 2018."""
-    return min(p_per_layer * (k + 1), p_max) / 100.0
-
-
-def shrink_ss(U, thresh, fraction):
-    r"""Soft-thresholding with support selection (LISTA-CPSS, Chen et al. NeurIPS 2018).
-
-    The ``ceil(fraction * n)`` largest entries of :math:`|u|` (per sample) that also exceed
-    the threshold are kept as they are ("trusted support"); the others are soft-thresholded.
-    ``fraction`` is a float or a (B, 1) tensor in [0, 1].
-    """
-    shrunk = soft_threshold(U, thresh)
-    n = U.shape[1]
-    frac = torch.as_tensor(fraction, dtype=U.dtype).reshape(-1, 1)
-    if float(frac.max()) <= 0:
-        return shrunk
-    k_max = max(1, min(n, int(torch.ceil(frac.max() * n))))
-    absu = U.detach().abs()
-    top = torch.topk(absu, k_max, dim=1).values                      # (B, k_max), descending
-    k_each = torch.clamp(torch.ceil(frac * n).long(), 1, k_max).expand(U.shape[0], 1)
-    cut = top.gather(1, k_each - 1)                                    # k-th largest |u|
-    keep = (absu >= cut) & (absu >= thresh) & (frac > 0)
-    return torch.where(keep, U, shrunk)
-
-
-class UnrolledLasso(nn.Module):
-    """Base class: ``n_layers`` learned layers, then classical ISTA.
-
-    Subclasses store hyper-parameters in ``__init__`` and implement ``_init_params(D)``
-    (create the learned tensors, names ending in ``_``, from the analytic ISTA weights),
-    ``_context(X, lmbd)`` (per-batch precomputations) and ``_layer(k, Z, ctx)``.
+class Unrolled(HyperParams, nn.Module):
+    """``n_layers`` learned layers, then classical proximal gradient.
 
     Parameters
     ----------
@@ -69,45 +36,77 @@ class UnrolledLasso(nn.Module):
         super().__init__()
         self.n_layers = check_int("n_layers", n_layers, low=1)
 
-    def hyper_params(self):
-        """JSON-able hyper-parameters (they enter the weight-cache key)."""
-        return {"n_layers": self.n_layers}
+    def iteration_problem(self, problem):
+        """The problem the layers iterate on (default: the one solved)."""
+        return problem
 
-    def build(self, D):
-        """Set the dictionary ``D`` (m, n) and initialise the weights analytically."""
-        D = check_tensor("D", D, ndim=2)
-        self.register_buffer("D_", D.detach().clone(), persistent=False)
-        self.register_buffer("L_", lipschitz(D).detach().reshape(()).to(D.dtype), persistent=False)
-        self._init_params(D)
+    def build(self, problem):
+        """Set the problem (its operator, penalty) and initialise the weights analytically."""
+        if not isinstance(problem, CompositeProblem):  # e.g. an operator, as build(D) once took
+            raise ValueError(f"{type(self).__name__}.build: problem must be a problem of l2obench.objectives "
+                             f"(a CompositeProblem such as LassoProblem(D) or TVProblem(H)), "
+                             f"got {type(problem).__name__}.")
+        self.problem_ = problem
+        self.iterated_ = self.iteration_problem(problem)
+        A = self.iterated_.A
+        self.register_buffer("A_", A.detach().clone(), persistent=False)
+        self.lipschitz_ = self.iterated_.datafit.lipschitz
+        self._init_params(self.iterated_)
         return self
 
     def _check_built(self):
-        if not hasattr(self, "D_"):
-            raise RuntimeError(f"{type(self).__name__}: call build(D) before using the model.")
+        if not hasattr(self, "problem_"):
+            raise RuntimeError(f"{type(self).__name__}: call build(problem) before using the model.")
 
-    def forward(self, X, lmbd, n_layers=None):
-        """Run the first ``n_layers`` (default all) layers from z_0 = 0; return Z (B, n)."""
+    def _context(self, X, lam):
+        return {"X": X, "lmbd": lam}
+
+    def forward(self, X, lmbd, n_layers=None, all_layers=False):
+        """Run the first ``n_layers`` (default all) layers from 0; return the output (B, n).
+
+        With ``all_layers`` the list of the outputs of layers 1..n_layers.
+        """
         self._check_built()
-        depth = self.n_layers if n_layers is None else check_int("n_layers", n_layers, low=0,
-                                                                 high=self.n_layers)
-        ctx = self._context(X, lmbd_column(lmbd, X))
-        Z = X.new_zeros(X.shape[0], self.D_.shape[1])
+        depth = self.n_layers if n_layers is None else check_int("n_layers", n_layers, low=0, high=self.n_layers)
+        # inputs are checked at inference; the training hot path (grad enabled) checks λ only
+        X, lam, Z = self.iterated_.check_inputs(X, lmbd) if not torch.is_grad_enabled() else \
+            (X, lambda_column(lmbd, X.shape[0], X.dtype), X.new_zeros(X.shape[0], self.A_.shape[1]))
+        ctx = self._context(X, lam)
+        outputs = []
         for k in range(depth):
             Z = self._layer(k, Z, ctx)
-        return Z
+            if all_layers:
+                outputs.append(self.iterated_.to_output(Z))
+        return outputs if all_layers else self.iterated_.to_output(Z)
 
     @torch.no_grad()
     def solve(self, X, lmbd, n_iter):
-        """``n_iter`` iterations: the learned layers first, classical ISTA past the depth."""
+        """``n_iter`` iterations: the learned layers first, classical proximal gradient past the depth."""
+        self._check_built()
         n_iter = check_int("n_iter", n_iter, low=0)
-        Z = self.forward(X, lmbd, n_layers=min(n_iter, self.n_layers))
+        X, lam, Z = self.iterated_.check_inputs(X, lmbd)
+        ctx = self._context(X, lam)
+        for k in range(min(n_iter, self.n_layers)):
+            Z = self._layer(k, Z, ctx)
         if n_iter > self.n_layers:
-            Z = ISTA(accelerated=False).solve(self.D_, X, lmbd, n_iter - self.n_layers, z0=Z)
-        return Z
+            Z = ProximalGradient().solve(self.iterated_, X, lam[:, 0], n_iter - self.n_layers, z0=Z)
+        return self.iterated_.to_output(Z)
+
+    def trained_depth(self):
+        """Number of learned layers (what a result row reports)."""
+        return self.n_layers
 
     def layer_parameters(self, k):
         """Learned tensors of layer ``k`` (for stage-wise training); default: all."""
         return list(self.parameters())
+
+    def lr_groups(self, params):
+        """Adam parameter groups for ``params`` (see :func:`~l2obench.solvers.training.train`).
+
+        Default: one group at the configured rate. Models whose tensors live on very different
+        scales override it.
+        """
+        return list(params)
 
     @torch.no_grad()
     def init_from(self, shallower):
@@ -115,14 +114,14 @@ class UnrolledLasso(nn.Module):
 
         Its tensors are copied by name: whole when the shapes agree (per-layer tensors, a
         shared weight), their first ``shallower.n_layers`` rows when the first dimension is the
-        depth (per-layer vectors). The remaining layers keep their analytic initialisation, so
-        the deeper model starts at most as bad as the shallower one followed by a few steps of
-        the untrained layers.
+        depth (per-layer vectors). The remaining layers keep their analytic initialisation.
         """
         self._check_built()
         if type(shallower) is not type(self) or shallower.n_layers > self.n_layers:
             raise ValueError(f"init_from: need a {type(self).__name__} with at most {self.n_layers} layers, "
                              f"got {type(shallower).__name__} with {getattr(shallower, 'n_layers', '?')}.")
+        if not hasattr(shallower, "problem_"):  # an unbuilt model has no tensors: nothing would be copied
+            raise ValueError(f"init_from: the shallower {type(shallower).__name__} is not built (no trained tensors).")
         own = dict(self.named_parameters())
         for name, old in shallower.named_parameters():
             new = own.get(name)
@@ -137,19 +136,7 @@ class UnrolledLasso(nn.Module):
                 raise ValueError(f"init_from: tensor {name!r} has shape {tuple(old.shape)}, "
                                  f"cannot seed {tuple(new.shape)}.")
 
-    def lr_groups(self, params):
-        """Adam parameter groups for ``params`` (see :func:`~l2obench.solvers.training.train`).
 
-        Default: one group at the configured rate. Models whose tensors live on very different
-        scales override it.
-        """
-        return list(params)
-
-    def n_params(self):
-        """Number of learned scalars."""
-        return int(sum(p.numel() for p in self.parameters() if p.requires_grad))
-
-
-def positive(value, name):
-    """Check a positive hyper-parameter (step scale, fractions)."""
-    return check_real(name, value, low=0.0, low_open=True)
+def per_layer_scalars(value, n_layers, dtype):
+    """``n_layers`` learned scalars initialised at ``value`` (a ParameterList, one per layer)."""
+    return nn.ParameterList([nn.Parameter(torch.tensor(value, dtype=dtype)) for _ in range(n_layers)])

@@ -1,13 +1,13 @@
-from benchmark_utils import LassoSolver
+from l2obench.solvers.benchopt_adapters import ClassicalSolver
 
-from l2obench.solvers.classical.admm import LassoADMM
+from l2obench.solvers.classical.admm import ADMM
 
 
-class Solver(LassoSolver):
+class Solver(ClassicalSolver):
     """ADMM with one Cholesky factorisation per dictionary; ``rho`` in units of ‖D‖₂²."""
 
     name = "ADMM"
     parameters = {"rho": [0.1]}
 
     def make_solver(self):
-        return LassoADMM(rho=self.rho)
+        return ADMM(rho=self.rho)

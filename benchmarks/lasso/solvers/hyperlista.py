@@ -1,13 +1,14 @@
 """HyperLISTA: three constants by grid search on a validation split (Chen et al. NeurIPS 2021).
 
-Thin adapter on `benchmark_utils.LearnedLassoSolver` (training outside the timed `run`).
+Thin adapter on `l2obench.solvers.benchopt_adapters.LearnedSolver` (training outside the timed `run`).
 """
-from benchmark_utils import LearnedLassoSolver
+from l2obench.solvers.benchopt_adapters import LearnedSolver
+from l2obench.solvers.unrolled.lasso.hyperlista import HyperLISTA
 
 
-class Solver(LearnedLassoSolver):
+class Solver(LearnedSolver):
     name = "HyperLISTA"
-    model_key = "hyperlista"
+    model_class = HyperLISTA
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],

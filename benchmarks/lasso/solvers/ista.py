@@ -1,13 +1,13 @@
-from benchmark_utils import LassoSolver
+from l2obench.solvers.benchopt_adapters import ClassicalSolver
 
-from l2obench.solvers.classical.ista import ISTA
+from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 
 
-class Solver(LassoSolver):
+class Solver(ClassicalSolver):
     """ISTA, and FISTA with ``accelerated=True``; ``step`` in units of 1/L."""
 
     name = "ISTA"
     parameters = {"accelerated": [False, True], "step": [1.0]}
 
     def make_solver(self):
-        return ISTA(accelerated=self.accelerated, step=self.step)
+        return ProximalGradient(accelerated=self.accelerated, step=self.step)

@@ -1,13 +1,14 @@
 """LISTA, untied weights (Gregor & LeCun 2010; Chen et al. 2018).
 
-Thin adapter on `benchmark_utils.LearnedLassoSolver` (training outside the timed `run`).
+Thin adapter on `l2obench.solvers.benchopt_adapters.LearnedSolver` (training outside the timed `run`).
 """
-from benchmark_utils import LearnedLassoSolver
+from l2obench.solvers.benchopt_adapters import LearnedSolver
+from l2obench.solvers.unrolled.lasso.lista import LISTA
 
 
-class Solver(LearnedLassoSolver):
+class Solver(LearnedSolver):
     name = "LISTA"
-    model_key = "lista"
+    model_class = LISTA
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],

@@ -1,13 +1,14 @@
 """LISTA-CP and, with support_selection=True, LISTA-CPSS (Chen et al. NeurIPS 2018).
 
-Thin adapter on `benchmark_utils.LearnedLassoSolver` (training outside the timed `run`).
+Thin adapter on `l2obench.solvers.benchopt_adapters.LearnedSolver` (training outside the timed `run`).
 """
-from benchmark_utils import LearnedLassoSolver
+from l2obench.solvers.benchopt_adapters import LearnedSolver
+from l2obench.solvers.unrolled.lasso.lista_cp import LISTACP
 
 
-class Solver(LearnedLassoSolver):
+class Solver(LearnedSolver):
     name = "LISTA-CP"
-    model_key = "lista-cp"
+    model_class = LISTACP
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],

@@ -1,9 +1,9 @@
-from benchmark_utils import LassoSolver
+from l2obench.solvers.benchopt_adapters import ClassicalSolver
 
-from l2obench.solvers.classical.oracle_ista import OracleISTA
+from l2obench.solvers.classical.lasso_oracle_ista import OracleISTA
 
 
-class Solver(LassoSolver):
+class Solver(ClassicalSolver):
     """Oracle ISTA (Ablin et al. 2019): step 1/L_S on the current support when safe."""
 
     name = "OracleISTA"

@@ -1,9 +1,9 @@
-from benchmark_utils import LassoSolver
+from l2obench.solvers.benchopt_adapters import ClassicalSolver
 
-from l2obench.solvers.classical.sklearn_lasso import SklearnLasso
+from l2obench.solvers.classical.lasso_sklearn import SklearnLasso
 
 
-class Solver(LassoSolver):
+class Solver(ClassicalSolver):
     """scikit-learn's coordinate descent (``cd``) or LARS (``lars``), independent references."""
 
     name = "sklearn"

@@ -1,13 +1,14 @@
 """SLISTA: step sizes only, dictionary fixed (Ablin et al. NeurIPS 2019).
 
-Thin adapter on `benchmark_utils.LearnedLassoSolver` (training outside the timed `run`).
+Thin adapter on `l2obench.solvers.benchopt_adapters.LearnedSolver` (training outside the timed `run`).
 """
-from benchmark_utils import LearnedLassoSolver
+from l2obench.solvers.benchopt_adapters import LearnedSolver
+from l2obench.solvers.unrolled.lasso.slista import SLISTA
 
 
-class Solver(LearnedLassoSolver):
+class Solver(LearnedSolver):
     name = "SLISTA"
-    model_key = "slista"
+    model_class = SLISTA
     parameters = {
         "n_layers": [16],
         "loss": ["unsupervised"],

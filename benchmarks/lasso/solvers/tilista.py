@@ -1,13 +1,14 @@
 """TiLISTA: tied weight, learned steps and thresholds (Liu et al. ICLR 2019).
 
-Thin adapter on `benchmark_utils.LearnedLassoSolver` (training outside the timed `run`).
+Thin adapter on `l2obench.solvers.benchopt_adapters.LearnedSolver` (training outside the timed `run`).
 """
-from benchmark_utils import LearnedLassoSolver
+from l2obench.solvers.benchopt_adapters import LearnedSolver
+from l2obench.solvers.unrolled.lasso.tilista import TiLISTA
 
 
-class Solver(LearnedLassoSolver):
+class Solver(LearnedSolver):
     name = "TiLISTA"
-    model_key = "tilista"
+    model_class = TiLISTA
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],

@@ -9,8 +9,8 @@ class Solver(BaseSolver):
     sampling_strategy = "run_once"
     parameters = {}
 
-    def set_objective(self, A, d_train, x_train, d_val, x_val, d_eval):
-        self.A_pinv, self.d_eval = torch.linalg.pinv(A), d_eval
+    def set_objective(self, problem, **objective):
+        self.A_pinv, self.d_eval = torch.linalg.pinv(problem.A), objective["d_eval"]
 
     def run(self, _):
         self.x = self.d_eval @ self.A_pinv.T

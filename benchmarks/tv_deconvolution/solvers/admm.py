@@ -1,13 +1,12 @@
-from benchmark_utils import TVSolver
+from l2obench.solvers.benchopt_adapters import ClassicalSolver
+from l2obench.solvers.classical.admm import ADMM
 
-from l2obench.solvers.classical.tv_admm import TVADMM
 
-
-class Solver(TVSolver):
+class Solver(ClassicalSolver):
     """ADMM splitting v = Dz; ``rho`` in units of ‖H‖²/4."""
 
     name = "ADMM"
     parameters = {"rho": [3.0, 30.0]}
 
     def make_solver(self):
-        return TVADMM(rho=self.rho)
+        return ADMM(rho=self.rho)

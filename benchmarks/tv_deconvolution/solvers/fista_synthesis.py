@@ -1,13 +1,16 @@
-from benchmark_utils import TVSolver
+from l2obench.objectives.tv_deconvolution import synthesis_problem
+from l2obench.solvers.benchopt_adapters import ClassicalSolver
+from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 
-from l2obench.solvers.classical.tv_synthesis_fista import TVSynthesisFISTA
 
-
-class Solver(TVSolver):
-    """ISTA / FISTA on the synthesis (Lasso) form z = Lu."""
+class Solver(ClassicalSolver):
+    """ISTA / FISTA on the synthesis (Lasso) form z = Iu (I the discrete integration)."""
 
     name = "FISTA-synthesis"
     parameters = {"accelerated": [True, False], "step": [1.0]}
 
     def make_solver(self):
-        return TVSynthesisFISTA(accelerated=self.accelerated, step=self.step)
+        return ProximalGradient(accelerated=self.accelerated, step=self.step)
+
+    def problem_form(self, problem):
+        return synthesis_problem(problem.H)

@@ -1,6 +1,6 @@
 from benchmark_utils import LearnedTVSolver
 
-from l2obench.solvers.unrolled.tv_lpgd_lista import LPGDLISTA
+from l2obench.solvers.unrolled.tv.lpgd_lista import LPGDLISTA
 
 
 class Solver(LearnedTVSolver):
@@ -9,7 +9,5 @@ class Solver(LearnedTVSolver):
     name = "LPGD-LISTA"
     parameters = {"n_inner": [20, 50], "n_layers": [20], "n_steps": [1000], "lr": [1e-3], "batch_size": [64],
                   "all_layers": [True]}
+    model_class = LPGDLISTA
     test_config = {"n_inner": 3, "n_layers": 2, "n_steps": 4}
-
-    def make_model(self):
-        return LPGDLISTA(n_layers=self.n_layers, n_inner=self.n_inner)

@@ -1,6 +1,6 @@
 from benchmark_utils import LearnedTVSolver
 
-from l2obench.solvers.unrolled.tv_lpgd import LPGDTaut
+from l2obench.solvers.unrolled.tv.lpgd import LPGDTaut
 
 
 class Solver(LearnedTVSolver):
@@ -8,7 +8,5 @@ class Solver(LearnedTVSolver):
 
     name = "LPGD-Taut"
     parameters = {"n_layers": [20], "n_steps": [1000], "lr": [1e-3], "batch_size": [64], "all_layers": [True]}
+    model_class = LPGDTaut
     test_config = {"n_layers": 2, "n_steps": 4}
-
-    def make_model(self):
-        return LPGDTaut(n_layers=self.n_layers)

@@ -1,0 +1,133 @@
+"""The library bases of the benchopt solver adapters, for every benchmark (ARCHITECTURE.md).
+
+A benchmark's objective hands ``problem`` (its problem-interface object) and its splits to the
+solvers; its ``benchmark_utils`` says, once, which entries are the test inputs and the training
+data (:class:`BenchmarkData`). Then
+
+- a classical adapter is a name, its ``parameters`` and ``make_solver()`` (:class:`ClassicalSolver`);
+- a learned adapter is a name, its ``parameters`` (model hyper-parameters and training budget)
+  and ``model_class`` (:class:`LearnedSolver`): it trains in ``set_objective``, outside benchopt's
+  timed ``run``, on the train split only, through the one fit pipeline
+  (:func:`l2obench.solvers.fit.fit`, cached); ``run(n_iter)`` applies the first ``n_iter``
+  layers, then the classical iteration past the trained depth; ``get_result`` hands the
+  training's outcome (``train_time``, ``n_params``, ``trained_depth``, ``train_diverged``) to the
+  objective, which puts it in every row.
+"""
+from benchopt import BaseSolver
+
+from l2obench.solvers.fit import fit, fit_with_continuation
+from l2obench.solvers.losses import Loss
+from l2obench.solvers.params import param_names
+from l2obench.solvers.training import TrainConfig
+
+CONTINUATION_DEPTHS = (1, 2, 3, 5, 8, 12, 16)  # Ablin et al.'s depths; then the model's own
+VAL_MAX = 1024  # held-out training samples for early stopping / HyperLISTA's grid search
+
+
+class BenchmarkData:
+    """Which entries of ``Objective.get_objective()`` the adapters use (override per benchmark).
+
+    Default: the problem is ``problem``; the test inputs ``(X_test, lmbd)``; the training data
+    ``(X_train, lmbd_train)`` with targets ``Z_train`` (or None), validation held out of it.
+    """
+
+    result_key = "Z"
+
+    def test_inputs(self, objective):
+        return objective["X_test"], objective["lmbd"]
+
+    def training_data(self, objective):
+        """``(inputs, target, val)``: model inputs, ground truth or None, validation split or None."""
+        return (objective["X_train"], objective["lmbd_train"]), objective.get("Z_train"), None
+
+
+class ClassicalSolver(BenchmarkData, BaseSolver):
+    """Adapter for a classical solver with ``solve(problem, *inputs, n_iter)``.
+
+    Subclasses set ``name`` and ``parameters`` and implement ``make_solver()``; a solver that runs
+    on another form of the problem (the synthesis form of TV) overrides ``problem_form``.
+    """
+
+    sampling_strategy = "iteration"
+    requirements = []
+
+    def make_solver(self):
+        raise NotImplementedError
+
+    def problem_form(self, problem):
+        return problem
+
+    def set_objective(self, **objective):
+        self.problem_ = self.problem_form(objective["problem"])
+        self.inputs_ = self.test_inputs(objective)
+        self.solver_ = self.make_solver()
+
+    def run(self, n_iter):
+        self.result_ = self.problem_.to_output(self.solver_.solve(self.problem_, *self.inputs_, n_iter))
+
+    def get_result(self):
+        return {self.result_key: self.result_}
+
+
+class LearnedSolver(BenchmarkData, BaseSolver):
+    """Adapter for a learned model: ``model_class`` and ``parameters``, nothing else.
+
+    ``parameters`` holds the model's hyper-parameters (the names of ``model_class.__init__``) and
+    the training protocol: ``loss``, ``n_steps``, ``lr``, ``batch_size``, ``stagewise``,
+    ``continuation``, ``all_layers`` (those left out take the class defaults below).
+    """
+
+    sampling_strategy = "iteration"
+    requirements = []
+    model_class = None
+    # defaults of the protocol parameters a subclass leaves out of `parameters` (a class attribute
+    # of the same name would hide benchopt's parameter values, so they live in this dict)
+    protocol_defaults = dict(loss="supervised", all_layers=False, n_steps=100, lr=1e-3, batch_size=64,
+                             stagewise=False, continuation=False)
+    n_evals, max_eval_every, patience = 20, None, 10  # validation schedule of one training run
+    measure_memory = False  # record the peak bytes saved for backward (``peak_memory`` in the metadata)
+
+    def protocol(self, name):
+        """A training-protocol parameter: its benchopt value, else ``protocol_defaults``."""
+        return self._parameters.get(name, self.protocol_defaults[name])
+
+    def make_model(self, n_layers=None):
+        kwargs = {name: self._parameters[name] for name in param_names(self.model_class) if name in self._parameters}
+        if n_layers is not None:
+            kwargs["n_layers"] = n_layers
+        return self.model_class(**kwargs)
+
+    def skip(self, **objective):
+        if self.protocol("loss") == "supervised" and self.training_data(objective)[1] is None:
+            return True, "loss='supervised' needs ground-truth targets; this dataset has none"
+        return False, None
+
+    def set_objective(self, **objective):
+        problem = objective["problem"]
+        self.inputs_ = self.test_inputs(objective)
+        inputs, target, val = self.training_data(objective)
+        n_train = inputs[0].shape[0]
+        p = self.protocol
+        config = TrainConfig.for_budget(p("n_steps"), lr=p("lr"), batch_size=p("batch_size"),
+                                        seed=self.get_seed(use_repetition=True),
+                                        n_evals=5 if p("stagewise") else self.n_evals,
+                                        max_eval_every=self.max_eval_every, patience=self.patience)
+        options = dict(loss=Loss(p("loss"), p("all_layers")), target=target, config=config, val=val,
+                       val_fraction=min(0.1, VAL_MAX / max(n_train, 1)), stagewise=p("stagewise"),
+                       measure_memory=self.measure_memory)
+        if p("continuation"):
+            depth = self.make_model().n_layers
+            depths = [d for d in CONTINUATION_DEPTHS if d < depth] + [depth]
+            self.model_, meta = fit_with_continuation(self.make_model, depths, problem, inputs, **options)
+        else:
+            self.model_ = self.make_model()
+            meta = fit(self.model_, problem, inputs, **options)
+        self.meta_ = meta
+        self.info_ = {"train_time": float(meta["train_time"]), "n_params": int(meta["n_params"]),
+                      "trained_depth": int(meta["trained_depth"]), "train_diverged": bool(meta["diverged"])}
+
+    def run(self, n_iter):
+        self.result_ = self.model_.solve(*self.inputs_, n_iter)
+
+    def get_result(self):
+        return {self.result_key: self.result_, **self.info_}

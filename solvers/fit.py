@@ -1,0 +1,191 @@
+r"""The one fit pipeline of every learned solver: split, threads, training, cache (ARCHITECTURE.md).
+
+:func:`fit` builds a model on a problem of the problem interface, holds out a seeded validation
+split (or takes the one given), and trains it with :func:`~l2obench.solvers.training.train` (or
+its own ``grid_search``, HyperLISTA), on ``$L2OBENCH_TRAIN_THREADS`` torch threads, or loads the
+weights from the on-disk cache (:func:`~l2obench.solvers.cache.cached_training`). The cache key
+is derived, never hand-kept: the model's class and ``get_params()`` (from its ``__init__``), the
+fingerprint of its initial weights and buffers (so the operator, the analytic initialisation and
+a depth-continuation source all count), of the problem (its class and tensors) and of the training
+data, the loss, the training configuration, and the code the model, the problem, the loss and this
+pipeline can reach (:func:`~l2obench.solvers.cache.code_fingerprint`). A training that diverged
+is reported (``diverged``) and never cached.
+
+Protocols: plain training (every tensor at once) or stage-wise (Chen et al. NeurIPS 2018: layer
+k = 1..T on the depth-k loss, first the new layer's tensors warm-started from layer k − 1, then
+all of them at a fifth of the rate); :func:`fit_with_continuation` trains a sequence of depths,
+each from the previous one (Ablin et al. 2019's per-depth networks).
+"""
+import dataclasses
+import itertools
+import sys
+import time
+
+import torch
+
+from l2obench.objectives.validation import check_real
+from l2obench.solvers.cache import cached_training, code_fingerprint, fingerprint
+from l2obench.solvers.losses import Loss
+from l2obench.solvers.memory import SavedTensorMeter
+from l2obench.solvers.threads import torch_threads, train_threads
+from l2obench.solvers.training import TrainConfig, train
+
+FINETUNE_LR_FACTOR = 0.2
+
+
+def split_train_val(n, val_fraction, seed):
+    """Seeded permutation split of ``range(n)`` into (train, val) index tensors."""
+    check_real("val_fraction", val_fraction, low=0.0, high=0.5, low_open=True)
+    if n < 2:
+        raise ValueError(f"need at least 2 training samples to hold out a validation split, got {n}.")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_val = max(1, int(round(val_fraction * n)))
+    return perm[n_val:], perm[:n_val]
+
+
+@torch.no_grad()
+def _warm_start(model, k):
+    """Start layer ``k`` from the trained layer ``k - 1`` (same shapes), not from the analytic weights."""
+    if k == 0:
+        return
+    for new, old in zip(model.layer_parameters(k), model.layer_parameters(k - 1)):
+        if new is not old and new.shape == old.shape:
+            new.copy_(old)
+
+
+def _run_training(model, loss, tr, val, config, stagewise, meter=None):
+    """Train in place; returns the training metadata (the outcome travels into result rows)."""
+    t0 = time.perf_counter()
+    if meter is not None:
+        loss = meter.wrap(loss)
+    name = type(model).__name__
+    if hasattr(model, "grid_search"):
+        best = model.grid_search(loss, val)
+        return {"train_time": time.perf_counter() - t0, "best_val": best, "n_steps": 0, "diverged": False,
+                "stopped_early": False}
+    histories = []
+    if not stagewise:
+        histories.append(train(model, loss, tr, val, config, parameters=model.lr_groups(model.parameters()),
+                               desc=name))
+    else:
+        fine = dataclasses.replace(config, lr=config.lr * FINETUNE_LR_FACTOR)
+        for k in range(1, model.n_layers + 1):
+            _warm_start(model, k - 1)
+
+            def loss_k(m, *batch, _k=k):
+                return loss(m, *batch, n_layers=_k)
+            histories.append(train(model, loss_k, tr, val, config,
+                                   parameters=model.lr_groups(model.layer_parameters(k - 1)), desc=f"{name} layer {k}"))
+            histories.append(train(model, loss_k, tr, val, fine, parameters=model.lr_groups(model.parameters()),
+                                   desc=f"{name} 1..{k}"))
+    meta = {"train_time": time.perf_counter() - t0, "best_val": histories[-1].best_val,
+            "n_steps": int(sum(h.n_steps_done for h in histories)),
+            "diverged": any(h.diverged for h in histories),
+            "stopped_early": any(h.stopped_early for h in histories)}
+    return meta if meter is None else {**meta, "peak_memory": meter.peak_bytes_}
+
+
+def _check_data(split, inputs, target):
+    """Every input (and the target) a finite tensor: NaN or Inf would train on garbage."""
+    named = [(f"input {i}", t) for i, t in enumerate(inputs)] + ([] if target is None else [("target", target)])
+    for name, t in named:
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(f"{split} data: {name} must be a tensor (one value per sample), got {type(t).__name__}.")
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{split} data: {name} is not finite (NaN or Inf entries).")
+
+
+def _state_fingerprint(model):
+    tensors = itertools.chain(model.named_parameters(), model.named_buffers())
+    return fingerprint(*(t for _, t in sorted(tensors, key=lambda item: item[0])))
+
+
+def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val_fraction=0.1, stagewise=False,
+        init_from=None, measure_memory=False, cache=None):
+    """Build ``model`` on ``problem`` and train it on ``inputs``, or load it from the cache.
+
+    Parameters
+    ----------
+    model : Unrolled or an implicit model
+        Unbuilt model (hyper-parameters only), with ``build(problem)``.
+    problem : a problem of :mod:`l2obench.objectives`
+    inputs : tuple of Tensor
+        The model's inputs, sharing their first (sample) dimension: ``(X, lmbd)`` for unrolled
+        models, ``(d,)`` for the sparse-analysis model. Finite, at least 2 samples.
+    loss : Loss
+    target : Tensor, optional
+        Ground truth (``loss.kind == 'supervised'``).
+    config : TrainConfig, optional
+    val : (inputs, target) tuple, optional
+        A validation split of its own; otherwise a seeded ``val_fraction`` of ``inputs`` is held out.
+    stagewise : bool
+        Layer-by-layer training (Chen et al. 2018); the step budget applies per stage.
+    init_from : model, optional
+        A trained shallower model of the same class whose layers seed the first layers
+        (depth continuation); its weights enter the cache key through the initial state.
+    measure_memory : bool
+        Record the peak bytes autograd saves for backward (``peak_memory``,
+        :class:`~l2obench.solvers.memory.SavedTensorMeter`).
+    cache : WeightCache, optional
+
+    Returns
+    -------
+    meta : dict
+        ``train_time`` (s, of the original training), ``n_steps``, ``best_val``, ``diverged``,
+        ``stopped_early``, ``cache_hit``, ``n_params``, ``trained_depth``.
+    """
+    config = config if config is not None else TrainConfig()
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}.")
+    if not isinstance(loss, Loss):
+        raise ValueError(f"loss must be a Loss, got {type(loss).__name__}.")
+    inputs = tuple(inputs)
+    _check_data("training", inputs, target)
+    if val is not None:
+        _check_data("validation", tuple(val[0]), val[1])
+    model.build(problem)
+    if init_from is not None:
+        model.init_from(init_from)
+    target = loss.targets(problem, inputs, target)
+    data = inputs if target is None else inputs + (target,)
+    if val is None:
+        idx_tr, idx_val = split_train_val(data[0].shape[0], val_fraction, config.seed)
+        tr, val_data = tuple(t[idx_tr] for t in data), tuple(t[idx_val] for t in data)
+    else:
+        val_inputs, val_target = val
+        tr, val_data = data, tuple(val_inputs) + (() if val_target is None else (val_target,))
+    # the problem's class and code count: its penalty's prox and its value are computed by the
+    # layers and the loss (the exact TV prox is reachable from no model module)
+    spec = {"model": type(model).__qualname__, "params": model.get_params(), "initial_state": _state_fingerprint(model),
+            "problem": [type(problem).__qualname__, fingerprint(*problem.fingerprint_tensors())],
+            "data": fingerprint(*tr), "val": fingerprint(*val_data),
+            "loss": loss.get_params(), "config": config.as_dict(), "stagewise": bool(stagewise),
+            "measure_memory": bool(measure_memory),
+            "code": code_fingerprint(type(model), type(problem), type(loss), sys.modules[__name__])}
+
+    def run():
+        with torch_threads(train_threads()):
+            return _run_training(model, loss, tr, val_data, config, stagewise,
+                                 SavedTensorMeter() if measure_memory else None)
+
+    meta = cached_training(spec, model, run, cache=cache)
+    model.eval()
+    return {**meta, "n_params": model.n_params(), "trained_depth": model.trained_depth()}
+
+
+def fit_with_continuation(make_model, depths, problem, inputs, **fit_kwargs):
+    """Train ``make_model(depth)`` for each of ``depths`` (increasing), each from the previous one.
+
+    Returns the last model and its metadata, with ``train_time`` and ``n_steps`` summed over
+    the depths and ``diverged`` / ``stopped_early`` if any depth did.
+    """
+    model, total = None, {"train_time": 0.0, "n_steps": 0, "diverged": False, "stopped_early": False}
+    for depth in depths:
+        model_d = make_model(depth)
+        meta = fit(model_d, problem, inputs, init_from=model, **fit_kwargs)
+        model = model_d
+        total = {"train_time": total["train_time"] + float(meta["train_time"]),
+                 "n_steps": total["n_steps"] + int(meta.get("n_steps", 0)),
+                 "diverged": total["diverged"] or bool(meta.get("diverged")),
+                 "stopped_early": total["stopped_early"] or bool(meta.get("stopped_early"))}
+    return model, {**meta, **total}

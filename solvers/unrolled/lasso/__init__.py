@@ -1,0 +1,1 @@
+"""Unrolled solvers of the Lasso: the LISTA family, ALISTA, HyperLISTA, SLISTA."""

@@ -1,0 +1,1 @@
+"""Unrolled solvers of TV deconvolution (Cherkaoui, Sulam & Moreau, NeurIPS 2020)."""

@@ -1,0 +1,99 @@
+"""sparse_analysis objective: the problem (input checks), metrics and certificates."""
+import math
+
+import pytest
+import torch
+
+from l2obench.datasets.sparse_analysis import make_sparse_analysis
+from l2obench.objectives import metrics
+from l2obench.objectives import sparse_analysis as sa
+from l2obench.objectives.problem import AnalysisL1
+from l2obench.solvers.classical.linearized_admm import analytic_transform
+
+SMALL = dict(n=24, latent_dim=3, m=10, n_train=128, n_val=32, n_test=32, shift=2)
+DT = torch.float64
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_sparse_analysis(**SMALL, seed=0)
+
+
+def test_metrics(data):
+    x, A, d = data["x_test"], data["A"], data["d_test"]
+    assert float(sa.relative_error(x, x).max()) == 0.0
+    assert float(sa.constraint_violation(x, A, d).max()) < 1e-14
+    x_ls = d @ torch.linalg.pinv(A).T
+    assert float(sa.constraint_violation(x_ls, A, d).max()) < 1e-12
+    assert float(sa.relative_error(x_ls, x).mean()) > 0.3
+    diff = analytic_transform(24, "difference")
+    assert float(sa.sparsity(x, diff).min()) >= (24 - 3 - 1) / 24      # at most latent_dim + 1 jumps
+    assert float(sa.sparsity(x_ls, diff).mean()) < 0.5
+
+
+def test_relative_error_is_the_shared_metric(data):
+    assert sa.relative_error is metrics.relative_error
+    x, x_ls = data["x_test"], data["d_test"] @ torch.linalg.pinv(data["A"]).T
+    torch.testing.assert_close(sa.relative_error(x_ls, x), (x_ls - x).norm(dim=1) / x.norm(dim=1))
+    assert sa.relative_error(x_ls, x).shape == (32,)
+
+
+def test_certificates_flag_the_tail_and_a_shift():
+    g = torch.Generator().manual_seed(0)
+    calib = torch.randn(4000, generator=g, dtype=torch.float64).abs()
+    thresholds = sa.certificate_thresholds(calib)
+    same = sa.certificate_rates(sa.certify(torch.randn(4000, generator=g, dtype=torch.float64).abs(), thresholds))
+    assert abs(same["fail"] - 0.05) < 0.02 and abs(same["warning"] - 0.27) < 0.04
+    shifted = sa.certificate_rates(sa.certify(3 * torch.randn(4000, generator=g, dtype=torch.float64).abs(), thresholds))
+    assert shifted["fail"] > 0.5
+    assert sorted(sa.certify(torch.tensor([0.0, float(thresholds[0]) + 1e-9, 1e9]), thresholds).tolist()) == [0, 1, 2]
+
+
+def test_evaluate_flags_divergence_instead_of_raising(data):
+    x = data["x_test"].clone()
+    x[0, 0] = math.nan
+    out = sa.evaluate(x, data["x_test"], data["A"], data["d_test"], calibration=(data["x_train"], data["d_train"]))
+    assert out["diverged"] and math.isnan(out["rel_error"]) and math.isnan(out["cert_fidelity_fail"])
+    ok = sa.evaluate(data["x_test"], data["x_test"], data["A"], data["d_test"],
+                     calibration=(data["x_train"], data["d_train"]))
+    assert not ok["diverged"] and ok["rel_error"] == 0.0
+
+
+def test_problem_holds_the_transform_as_an_analysis_penalty(data):
+    A = data["A"]
+    basis_pursuit = sa.SparseAnalysisProblem(A)
+    assert isinstance(basis_pursuit.penalty, AnalysisL1) and basis_pursuit.shape == (10, 24)
+    assert torch.equal(basis_pursuit.penalty.K, torch.eye(24, dtype=DT))
+    D = analytic_transform(24, "difference", dtype=torch.float32)
+    problem = sa.SparseAnalysisProblem(A, D)
+    assert problem.penalty.K.dtype == DT and torch.equal(problem.penalty.K, D.double())
+    x = data["x_test"]
+    torch.testing.assert_close(problem.value(x), sa.analysis_l1(x, D.double()))
+    assert problem.to_output(x) is x
+    assert len(problem.fingerprint_tensors()) == 2 and problem.fingerprint_tensors()[0] is A
+    with pytest.raises(NotImplementedError):
+        problem.penalty.prox(x, 1.0)
+
+
+def test_problem_rejects_bad_input(data):
+    A = data["A"]
+    with pytest.raises(ValueError, match="underdetermined"):
+        sa.SparseAnalysisProblem(A.T)
+    with pytest.raises(ValueError, match="underdetermined"):
+        sa.SparseAnalysisProblem(A[:, :10])
+    with pytest.raises(ValueError, match="NaN"):
+        sa.SparseAnalysisProblem(A * math.nan)
+    with pytest.raises(ValueError, match="^A must have 2 dimensions"):
+        sa.SparseAnalysisProblem(A[0])
+    with pytest.raises(ValueError, match="^K"):
+        sa.SparseAnalysisProblem(A, torch.eye(24, dtype=DT) * math.inf)
+    problem = sa.SparseAnalysisProblem(A)
+    d = data["d_test"]
+    assert torch.equal(problem.check_data(d), d)
+    assert problem.check_data(d.float()).dtype == DT
+    d_nan = d.clone()
+    d_nan[2, 1] = math.nan
+    for d_bad, match in ((d_nan, "d contains NaN"), (d[:0], "at least one"), (d[:, :5], r"d must have shape \(B, 10\)"),
+                         (d[0], "d must have shape"), (d[None], "d must have shape"), (d.tolist(), "^d must be")):
+        with pytest.raises(ValueError, match=match):
+            problem.check_data(d_bad)

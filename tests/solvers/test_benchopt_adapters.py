@@ -1,0 +1,100 @@
+"""The library bases of the benchopt adapters: protocol parameters reach the fit pipeline, the
+training outcome reaches the result, classical adapters run on the problem's form."""
+from pathlib import Path
+
+import pytest
+import torch
+from benchopt.benchmark import Benchmark
+
+from l2obench.datasets.sparse_coding import make_compressed_sensing
+from l2obench.objectives.lasso import LassoProblem
+from l2obench.solvers import benchopt_adapters
+from l2obench.solvers.benchopt_adapters import ClassicalSolver, LearnedSolver
+from l2obench.solvers.classical.proximal_gradient import ProximalGradient
+from l2obench.solvers.unrolled.lasso.slista import SLISTA
+
+LASSO = Path(__file__).resolve().parents[2] / "benchmarks" / "lasso"
+
+
+def objective_dict():
+    data = make_compressed_sensing(n_train=40, n_test=8, n_measurements=10, n_atoms=20, seed=0)
+    problem = LassoProblem(data.D)
+    return dict(problem=problem, X_train=data.X_train, Z_train=data.Z_train, X_test=data.X_test,
+                lmbd=0.1 * problem.lambda_max(data.X_test), lmbd_train=0.1 * problem.lambda_max(data.X_train))
+
+
+def adapter(name, **params):
+    cls = next(s for s in Benchmark(LASSO).get_solvers() if s.name == name)
+    solver = cls.get_instance(**params)
+    solver.get_seed = lambda **kwargs: 7  # outside a benchopt run there is no run context
+    return solver
+
+
+def test_benchopt_parameters_reach_the_fit_pipeline(monkeypatch, tmp_path):
+    """A class attribute named like a parameter would hide benchopt's value: the protocol is read
+    from the parameters (lr, loss, n_steps here differ from the defaults)."""
+    monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
+    seen = {}
+    real_fit = benchopt_adapters.fit
+
+    def spy(model, problem, inputs, **kwargs):
+        seen.update(kwargs, model=model, inputs=inputs)
+        return real_fit(model, problem, inputs, **kwargs)
+    monkeypatch.setattr(benchopt_adapters, "fit", spy)
+    solver = adapter("SLISTA", n_layers=2, loss="unsupervised", n_steps=3, lr=0.5, stagewise=False,
+                     continuation=False)
+    solver.set_objective(**objective_dict())
+    assert isinstance(seen["model"], SLISTA) and seen["model"].n_layers == 2
+    assert seen["config"].lr == 0.5 and seen["config"].n_steps == 3 and seen["config"].seed == 7
+    assert seen["loss"].kind == "unsupervised" and not seen["stagewise"]
+    result = solver.get_result() if solver.run(4) is None else None
+    assert result["Z"].shape == (8, 20)
+    assert set(result) == {"Z", "train_time", "n_params", "trained_depth", "train_diverged"}
+    assert result["trained_depth"] == 2 and result["n_params"] == 2 and result["train_diverged"] is False
+
+
+def test_a_diverged_training_is_reported(monkeypatch, tmp_path):
+    monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
+    solver = adapter("SLISTA", n_layers=2, loss="unsupervised", n_steps=20, lr=1e6, stagewise=False,
+                     continuation=False)
+    solver.set_objective(**objective_dict())
+    solver.run(2)
+    assert solver.get_result()["train_diverged"] is True
+    assert not list(tmp_path.glob("*.pt")), "a diverged training must not be cached"
+
+
+def test_supervised_adapter_is_skipped_without_targets():
+    solver = adapter("ALISTA", n_layers=2, loss="supervised", n_steps=2, lr=1e-2, stagewise=False,
+                     support_selection=True)
+    skip, reason = solver.skip(**{**objective_dict(), "Z_train": None})
+    assert skip and "supervised" in reason
+    assert solver.skip(**objective_dict()) == (False, None)
+
+
+def test_classical_adapter_runs_the_solver_on_its_problem_form():
+    class Halved(ClassicalSolver):
+        name = "halved"
+        parameters = {}
+
+        def make_solver(self):
+            return ProximalGradient()
+
+        def problem_form(self, problem):
+            return LassoProblem(problem.D / 2)
+
+    solver = Halved.get_instance()
+    objective = objective_dict()
+    solver.set_objective(**objective)
+    solver.run(5)
+    expected = ProximalGradient().solve(LassoProblem(objective["problem"].D / 2), objective["X_test"],
+                                        objective["lmbd"], 5)
+    assert torch.equal(solver.get_result()["Z"], expected)
+
+
+def test_learned_solver_needs_a_model_class():
+    class NoModel(LearnedSolver):
+        name = "no-model"
+        parameters = {}
+
+    with pytest.raises(TypeError):
+        NoModel.get_instance().make_model()

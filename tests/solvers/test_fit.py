@@ -1,0 +1,216 @@
+"""The one fit pipeline: learning helps on test data, stage-wise, depth continuation, bad input,
+divergence, for the Lasso and TV models."""
+import pytest
+import torch
+
+from l2obench.datasets.tv_deconvolution import make_tv_synthetic
+from l2obench.objectives.lasso import LassoProblem, lasso_value
+from l2obench.objectives.metrics import nmse_db
+from l2obench.objectives.tv_deconvolution import TVProblem, lambda_max, tv_value
+from l2obench.solvers import fit as fit_module
+from l2obench.solvers.cache import WeightCache
+from l2obench.solvers.classical.proximal_gradient import ProximalGradient
+from l2obench.solvers.fit import fit, fit_with_continuation
+from l2obench.solvers.losses import Loss
+from l2obench.solvers.training import TrainConfig
+from l2obench.solvers.unrolled.lasso.registry import make_model
+from l2obench.solvers.unrolled.tv.lpgd import LPGDTaut
+from l2obench.solvers.unrolled.tv.lpgd_lista import LPGDLISTA
+from l2obench.solvers.unrolled.tv.synthesis_lista import TVSynthesisLISTA
+
+
+def _sparse_problem(n_train=512, n_test=256, m=20, n=40, p=0.1, seed=0, dtype=torch.float64):
+    """Small compressed-sensing problem: Gaussian D with unit columns, Bernoulli-Gaussian codes."""
+    g = torch.Generator().manual_seed(seed)
+    D = torch.randn(m, n, generator=g, dtype=dtype)
+    D /= D.norm(dim=0)
+    Z = torch.randn(n_train + n_test, n, generator=g, dtype=dtype)
+    Z *= torch.rand(Z.shape, generator=g, dtype=dtype) < p
+    X = Z @ D.T
+    lmbd = 0.05 * (X @ D).abs().amax(dim=1).clamp_min(1e-3)
+    return D, (X[:n_train], Z[:n_train], lmbd[:n_train]), (X[n_train:], Z[n_train:], lmbd[n_train:])
+
+
+FAST = TrainConfig(n_steps=150, batch_size=64, lr=1e-2, eval_every=25, patience=0, seed=0)
+
+
+@pytest.mark.parametrize("name", ["alista", "lista-cpss", "hyperlista"])
+def test_learned_model_beats_ista_on_test_split(name, tmp_path):
+    D, (X, Z, lmbd), (X_te, Z_te, lmbd_te) = _sparse_problem()
+    problem = LassoProblem(D)
+    model = make_model(name, n_layers=8)
+    meta = fit(model, problem, (X, lmbd), loss=Loss("supervised"), target=Z, config=FAST, cache=WeightCache(tmp_path))
+    assert meta["train_time"] > 0 and not meta["cache_hit"]
+    assert meta["trained_depth"] == 8 and meta["n_params"] == model.n_params() and not meta["diverged"]
+    learned = nmse_db(model.solve(X_te, lmbd_te, 8), Z_te)
+    ista = nmse_db(ProximalGradient().solve(problem, X_te, lmbd_te, 8), Z_te)
+    assert learned < ista - 3.0, (learned, ista)
+
+
+def test_stagewise_training_trains_every_layer(tmp_path):
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=256)
+    model = make_model("lista", n_layers=3)
+    config = TrainConfig(n_steps=10, lr=1e-3, eval_every=5, patience=0)
+    meta = fit(model, LassoProblem(D), (X, lmbd), loss=Loss("supervised"), target=Z, config=config, stagewise=True,
+               cache=WeightCache(tmp_path))
+    assert meta["n_steps"] == 3 * 2 * 10
+    init = make_model("lista", n_layers=3).build(LassoProblem(D))
+    for k in range(3):
+        assert not torch.equal(model.W1_[k], init.W1_[k])
+
+
+def test_bad_training_configuration_names_the_parameter(tmp_path):
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=64)
+    problem = LassoProblem(D)
+    with pytest.raises(ValueError, match="lr"):
+        TrainConfig(lr=-1e-3)
+    with pytest.raises(ValueError, match="loss"):
+        fit(make_model("lista", 2), problem, (X, lmbd), loss=Loss("adversarial"), cache=WeightCache(tmp_path))
+    with pytest.raises(ValueError, match="loss"):  # a name, as fit_unrolled took, is not a Loss
+        fit(make_model("lista", 2), problem, (X, lmbd), loss="supervised", target=Z, cache=WeightCache(tmp_path))
+    # the old message named the objective's key Z_train; fit's parameter is ``target``
+    with pytest.raises(ValueError, match="target"):
+        fit(make_model("lista", 2), problem, (X, lmbd), loss=Loss("supervised"), cache=WeightCache(tmp_path))
+    with pytest.raises(ValueError, match="val_fraction"):
+        fit(make_model("lista", 2), problem, (X, lmbd), loss=Loss("supervised"), target=Z, val_fraction=0.9,
+            cache=WeightCache(tmp_path))
+    with pytest.raises(ValueError, match="config"):
+        fit(make_model("lista", 2), problem, (X, lmbd), loss=Loss("supervised"), target=Z, config={"lr": 1e-3},
+            cache=WeightCache(tmp_path))
+    assert not list(tmp_path.iterdir())
+
+
+def test_depth_continuation_seeds_the_first_layers_and_enters_the_cache_key(tmp_path):
+    D, (X, _, lmbd), (X_te, _, lmbd_te) = _sparse_problem(seed=2)
+    problem = LassoProblem(D)
+    cache = WeightCache(tmp_path)
+    shallow = make_model("slista", n_layers=3)
+    fit(shallow, problem, (X, lmbd), loss=Loss("unsupervised"), config=FAST, cache=cache)
+    deep = make_model("slista", n_layers=5).build(problem)
+    deep.init_from(shallow)
+    assert torch.equal(deep.log_step_[:3], shallow.log_step_) and not deep.log_step_[3:].any()
+    # the untrained extra layers are ISTA steps, which do not increase F
+    with torch.no_grad():
+        f3 = lasso_value(D, X_te, shallow.solve(X_te, lmbd_te, 3), lmbd_te).mean()
+        f5 = lasso_value(D, X_te, deep.solve(X_te, lmbd_te, 5), lmbd_te).mean()
+    assert f5 <= f3
+    cold = fit(make_model("slista", n_layers=5), problem, (X, lmbd), loss=Loss("unsupervised"), config=FAST,
+               cache=cache)
+    warm = fit(make_model("slista", n_layers=5), problem, (X, lmbd), loss=Loss("unsupervised"), config=FAST,
+               cache=cache, init_from=shallow)
+    assert warm["cache_key"] != cold["cache_key"] and not warm["cache_hit"]
+    # the per-layer tensors of LISTA-CP and the refusals of init_from: tests/solvers/unrolled/test_base.py
+
+
+def test_fit_with_continuation_trains_every_depth_and_is_cached(tmp_path):
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=256, seed=4)
+    cache = WeightCache(tmp_path)
+    # what the benchmark adapters do (fit_for_benchmark before): depths 1, 2, 3 then 4
+    options = dict(loss=Loss("unsupervised"), target=Z, config=TrainConfig.for_budget(20, lr=1e-2, seed=0),
+                   val_fraction=0.1, cache=cache)
+    model, info = fit_with_continuation(lambda d: make_model("slista", n_layers=d), [1, 2, 3, 4], LassoProblem(D),
+                                        (X, lmbd), **options)
+    assert model.n_layers == 4 and info["trained_depth"] == 4 and info["train_time"] > 0
+    assert len(list(tmp_path.glob("*.pt"))) == 4  # depths 1, 2, 3 then 4, each cached
+    again, info2 = fit_with_continuation(lambda d: make_model("slista", n_layers=d), [1, 2, 3, 4], LassoProblem(D),
+                                         (X, lmbd), **options)
+    assert torch.equal(again.log_step_, model.log_step_) and info2["train_time"] == info["train_time"]
+    assert info2["cache_hit"] and info2["n_steps"] == info["n_steps"] > 0
+
+
+@pytest.fixture(scope="module")
+def tv_data():
+    d = make_tv_synthetic(300, 50, seed=0)
+    return d.H, d.X_train, 0.1 * lambda_max(d.H, d.X_train), d.X_test, 0.1 * lambda_max(d.H, d.X_test)
+
+
+@pytest.mark.parametrize("cls", [LPGDTaut, lambda n_layers: LPGDLISTA(n_layers, n_inner=5), TVSynthesisLISTA])
+def test_training_lowers_the_tv_objective_and_is_cached(tv_data, cls, tmp_path):
+    H, X_tr, lam_tr, X, lam = tv_data
+    problem = TVProblem(H)
+    config = TrainConfig(n_steps=40, batch_size=32, lr=2e-3, eval_every=20, patience=0, seed=0)
+    loss = Loss("unsupervised", all_layers=True)  # the paper's loss, fit_tv_model's default
+    base = cls(n_layers=3).build(problem)
+    before = float(tv_value(H, X, base.solve(X, lam, 3), lam).mean())
+    model = cls(n_layers=3)
+    info = fit(model, problem, (X_tr, lam_tr), loss=loss, config=config, cache=WeightCache(tmp_path))
+    after = float(tv_value(H, X, model.solve(X, lam, 3), lam).mean())
+    assert after < before and not info["cache_hit"] and info["trained_depth"] == 3 and info["n_params"] > 0
+    again = cls(n_layers=3)
+    assert fit(again, problem, (X_tr, lam_tr), loss=loss, config=config, cache=WeightCache(tmp_path))["cache_hit"]
+    assert torch.equal(again.solve(X, lam, 3), model.solve(X, lam, 3))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("stagewise", [False, True])
+def test_diverged_training_is_reported_and_never_cached(tmp_path, dtype, stagewise):
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=128, dtype=dtype)
+    config = TrainConfig(n_steps=20, lr=1e6, eval_every=5, patience=0)
+    name = "slista" if dtype == torch.float64 else "lista"  # exp(log-step) overflows; float32 products overflow
+    for _ in range(2):  # nothing stored: the second run trains again
+        model = make_model(name, n_layers=3)
+        meta = fit(model, LassoProblem(D), (X, lmbd), loss=Loss("supervised"), target=Z, config=config,
+                   stagewise=stagewise, cache=WeightCache(tmp_path))
+        assert meta["diverged"] is True and not meta["cache_hit"]
+        assert not list(tmp_path.iterdir()), "a diverged training left a cache file"
+        # the best (finite) state is restored
+        assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+def test_a_loss_blowing_up_without_overflow_counts_as_diverged(tmp_path):
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=128)
+    meta = fit(make_model("lista", n_layers=3), LassoProblem(D), (X, lmbd), loss=Loss("supervised"), target=Z,
+               config=TrainConfig(n_steps=20, lr=1e6, eval_every=5, patience=0), cache=WeightCache(tmp_path))
+    assert meta["diverged"] and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("where", ["X", "lmbd", "target"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_training_data_is_rejected_before_training(tmp_path, monkeypatch, where, bad):
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=64)
+    data = {"X": X.clone(), "lmbd": lmbd.clone(), "target": Z.clone()}
+    data[where].view(-1)[3] = bad
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained on non-finite data")
+
+    monkeypatch.setattr(fit_module, "train", no_training)
+    with pytest.raises(ValueError, match="training data: .*not finite"):
+        fit(make_model("lista", n_layers=2), LassoProblem(D), (data["X"], data["lmbd"]), loss=Loss("supervised"),
+            target=data["target"], config=TrainConfig(n_steps=5), cache=WeightCache(tmp_path))
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("where", ["X", "lmbd", "target"])
+def test_a_non_finite_validation_split_is_rejected_before_training(tmp_path, monkeypatch, where):
+    D, (X, Z, lmbd), (X_te, Z_te, lmbd_te) = _sparse_problem(n_train=64)
+    val = {"X": X_te[:16].clone(), "lmbd": lmbd_te[:16].clone(), "target": Z_te[:16].clone()}
+    val[where][2] = float("nan")
+    monkeypatch.setattr(fit_module, "train", lambda *a, **k: pytest.fail("trained with a non-finite validation split"))
+    with pytest.raises(ValueError, match="validation data: .*not finite"):
+        fit(make_model("lista", n_layers=2), LassoProblem(D), (X, lmbd), loss=Loss("supervised"), target=Z,
+            val=((val["X"], val["lmbd"]), val["target"]), config=TrainConfig(n_steps=5), cache=WeightCache(tmp_path))
+
+
+def test_a_scalar_penalty_is_named_as_not_a_tensor(tmp_path):
+    """fit_unrolled took a float λ; fit takes one λ per sample and says so."""
+    D, (X, Z, _), _ = _sparse_problem(n_train=64)
+    with pytest.raises(ValueError, match="input 1 must be a tensor"):
+        fit(make_model("lista", n_layers=2), LassoProblem(D), (X, 0.1), loss=Loss("supervised"), target=Z,
+            cache=WeightCache(tmp_path))
+
+
+def test_a_given_validation_split_is_used_as_is(tmp_path):
+    D, (X, Z, lmbd), (X_te, Z_te, lmbd_te) = _sparse_problem(n_train=128)
+    problem, config = LassoProblem(D), TrainConfig(n_steps=10, lr=1e-2, eval_every=5, patience=0)
+    held_out = fit(make_model("slista", n_layers=2), problem, (X, lmbd), loss=Loss("supervised"), target=Z,
+                   config=config, cache=WeightCache(tmp_path))
+    given = fit(make_model("slista", n_layers=2), problem, (X, lmbd), loss=Loss("supervised"), target=Z,
+                config=config, val=((X_te[:32], lmbd_te[:32]), Z_te[:32]), cache=WeightCache(tmp_path))
+    assert given["cache_key"] != held_out["cache_key"]
+    model = make_model("slista", n_layers=2)
+    fit(model, problem, (X, lmbd), loss=Loss("supervised"), target=Z, config=config,
+        val=((X_te[:32], lmbd_te[:32]), Z_te[:32]), cache=WeightCache(tmp_path))
+    with torch.no_grad():
+        val_loss = float(Loss("supervised")(model, X_te[:32], lmbd_te[:32], Z_te[:32]))
+    assert given["best_val"] == pytest.approx(val_loss, rel=1e-12)

@@ -1,0 +1,75 @@
+"""The one training loop: parameter groups, divergence, configurations."""
+import math
+
+import pytest
+import torch
+
+from l2obench.objectives.lasso import LassoProblem
+from l2obench.solvers.training import TrainConfig, train
+from l2obench.solvers.unrolled.lasso.registry import make_model
+from support import sparse_coding_split as _sparse_problem
+
+
+def _mse(m, X, lmbd, Z):
+    return ((m(X, lmbd) - Z) ** 2).sum(1).mean()
+
+
+def test_parameter_groups_train_at_their_own_rate():
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=128, seed=3)
+    model = make_model("lista-cpss", n_layers=2, threshold_lr_scale=1e-6).build(LassoProblem(D))
+    theta0 = [float(t.detach()) for t in model.theta_]
+    W0 = model.W_[0].detach().clone()
+    config = TrainConfig(n_steps=50, lr=1e-3, eval_every=10, patience=0)
+    loss = _mse
+    train(model, loss, (X[:96], lmbd[:96], Z[:96]), (X[96:], lmbd[96:], Z[96:]), config,
+          parameters=model.lr_groups(model.parameters()))
+    assert max(abs(float(t.detach()) - t0) for t, t0 in zip(model.theta_, theta0)) < 1e-6
+    assert not torch.allclose(model.W_[0], W0)
+    assert model.get_params()["threshold_lr_scale"] == 1e-6
+    with pytest.raises(ValueError, match="lr_scale"):
+        train(model, loss, (X, lmbd, Z), (X, lmbd, Z), config, parameters=[{"params": [model.W_[0]], "lr_scale": -1}])
+
+
+def test_a_non_finite_loss_stops_training_and_restores_the_best_state():
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=64)
+    model = make_model("slista", n_layers=2).build(LassoProblem(D))
+    calls = []
+
+    def loss(m, *batch):
+        calls.append(1)
+        value = _mse(m, *batch)
+        return value * math.inf if len(calls) > 4 else value  # finite for the first evaluation and steps
+
+    history = train(model, loss, (X[:48], lmbd[:48], Z[:48]), (X[48:], lmbd[48:], Z[48:]),
+                    TrainConfig(n_steps=20, lr=1e-2, eval_every=2, patience=0))
+    assert history.diverged and history.n_steps_done < 20
+    assert bool(torch.isfinite(model.log_step_).all())
+    assert history.best_val == pytest.approx(float(_mse(model, X[48:], lmbd[48:], Z[48:]).detach()), rel=1e-12)
+
+
+def test_early_stopping_and_history():
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=64)
+    model = make_model("slista", n_layers=2).build(LassoProblem(D))
+    history = train(model, lambda m, *b: _mse(m, *b) * 0 + 1.0 + 0 * m.log_step_.sum(), (X[:48], lmbd[:48], Z[:48]),
+                    (X[48:], lmbd[48:], Z[48:]), TrainConfig(n_steps=100, lr=1e-2, eval_every=2, patience=3))
+    assert history.stopped_early and history.n_steps_done == 6 and history.steps == [2, 4, 6]
+    assert not history.diverged and history.best_step == 0
+
+
+def test_configurations_name_the_bad_parameter():
+    for name, kwargs in (("lr", {"lr": -1e-3}), ("n_steps", {"n_steps": 0}), ("batch_size", {"batch_size": 0}),
+                         ("schedule", {"schedule": "linear"}), ("eval_every", {"eval_every": 0}),
+                         ("patience", {"patience": -1}), ("grad_clip", {"grad_clip": 0.0})):
+        with pytest.raises(ValueError, match=name):
+            TrainConfig(**kwargs)
+    with pytest.raises(ValueError, match="config"):
+        train(None, None, (torch.ones(2),), (torch.ones(2),), {"lr": 1e-3})
+
+
+def test_for_budget_spreads_the_evaluations():
+    config = TrainConfig.for_budget(1000, lr=1e-3, seed=3)
+    assert config.n_steps == 1000 and config.eval_every == 50 and config.seed == 3 and config.lr == 1e-3
+    assert TrainConfig.for_budget(1000, lr=1e-3, max_eval_every=20).eval_every == 20
+    assert TrainConfig.for_budget(5, lr=1e-3).eval_every == 1
+    assert TrainConfig.for_budget(100, lr=1e-3, n_evals=5, patience=0).as_dict() == TrainConfig(
+        n_steps=100, lr=1e-3, eval_every=20, patience=0).as_dict()

@@ -1,0 +1,53 @@
+"""Small problems shared by the test modules (importable as ``support``: conftest.py puts this
+folder on the path, since pytest's importlib mode does not let test modules import each other)."""
+import numpy as np
+import torch
+
+from l2obench.objectives.lasso import LassoProblem, lambda_max
+
+
+def lasso_batch(m=20, n=40, batch=8, seed=0, reg=0.1):
+    """A float64 dictionary with unit columns, Gaussian signals, λ = reg·λ_max: ``(D, X, lmbd)``."""
+    g = torch.Generator().manual_seed(seed)
+    D = torch.randn(m, n, generator=g, dtype=torch.float64)
+    D /= D.norm(dim=0)
+    X = torch.randn(batch, m, generator=g, dtype=torch.float64)
+    return D, X, reg * (X @ D).abs().amax(dim=1)
+
+
+def sparse_coding_split(n_train=512, n_test=256, m=20, n=40, p=0.1, seed=0):
+    """Small compressed-sensing problem: Gaussian D with unit columns, Bernoulli-Gaussian codes;
+    ``D, (X, Z, lmbd) train, (X, Z, lmbd) test``."""
+    g = torch.Generator().manual_seed(seed)
+    D = torch.randn(m, n, generator=g, dtype=torch.float64)
+    D /= D.norm(dim=0)
+    Z = torch.randn(n_train + n_test, n, generator=g, dtype=torch.float64)
+    Z *= torch.rand(Z.shape, generator=g, dtype=torch.float64) < p
+    X = Z @ D.T
+    lmbd = 0.05 * (X @ D).abs().amax(dim=1).clamp_min(1e-3)
+    return D, (X[:n_train], Z[:n_train], lmbd[:n_train]), (X[n_train:], Z[n_train:], lmbd[n_train:])
+
+
+def random_lasso(seed=0, m=20, n=30, B=6, reg=0.3):
+    """An unnormalised Gaussian Lasso: ``(LassoProblem, X, lmbd)``."""
+    rng = np.random.default_rng(seed)
+    D = torch.from_numpy(rng.standard_normal((m, n)))
+    X = torch.from_numpy(rng.standard_normal((B, m)))
+    return LassoProblem(D), X, reg * lambda_max(D, X)
+
+
+def assert_reaches(problem, X, lam, ref_value, Z, label=None):
+    """``Z`` is at the certified optimum: relative F − F* below 1e-8, and never below −1e-10."""
+    rel = (problem.value(X, Z, lam) - ref_value) / ref_value
+    assert float(rel.max()) < 1e-8, (label, float(rel.max()))
+    assert float(rel.min()) > -1e-10, (label, float(rel.min()))  # nobody beats a certified optimum
+
+
+def sklearn_lasso_values(problem, X, lmbd):
+    """Per-sample Lasso objective at scikit-learn's solution, one fit per signal at tol 1e-14."""
+    from sklearn.linear_model import Lasso
+
+    Dn, m = problem.D.numpy(), problem.D.shape[0]
+    Z = np.stack([Lasso(alpha=float(l) / m, fit_intercept=False, tol=1e-14, max_iter=100_000)
+                  .fit(Dn, x.numpy()).coef_ for x, l in zip(X, lmbd)])
+    return problem.value(X, torch.from_numpy(Z), lmbd)
