@@ -12,6 +12,8 @@ sparsifier, and a learned :math:`\Theta` can do better by learning where the jum
 
 The shifted test set (out of distribution) moves every jump by a uniform integer offset in
 ``[-shift, shift]`` (a different :math:`M'`), keeping :math:`A` and the law of :math:`s^\star`.
+The parameter checks are a function of their own (:func:`check_sparse_analysis`), which the
+benchopt adapter calls when benchopt creates the data set, before any data is generated.
 """
 import numpy as np
 import torch
@@ -25,6 +27,21 @@ def _step_basis(n, jumps):
 
 def _signals(rng, M, n_samples):
     return rng.standard_normal((n_samples, M.shape[1])) @ M.T
+
+
+def check_sparse_analysis(n, latent_dim, m, n_train, n_val, n_test, shift=3, seed=0, dtype="float64"):
+    """The checks of :func:`make_sparse_analysis`, without generating data (``ValueError`` naming the parameter)."""
+    n = check_int("n", n, low=2)
+    latent_dim = check_int("latent_dim", latent_dim, low=1, high=n - 1)
+    m = check_int("m", m, low=1, high=n - 1)
+    if latent_dim >= m:
+        raise ValueError(f"latent_dim={latent_dim} must be < m={m}: the signal class must be "
+                         "identifiable from m measurements.")
+    for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
+        check_int(name, value, low=1)
+    check_int("shift", shift, low=0)
+    check_int("seed", seed, low=0)
+    check_dtype("dtype", dtype)
 
 
 def make_sparse_analysis(n=250, latent_dim=50, m=100, n_train=2000, n_val=256, n_test=256,
@@ -50,17 +67,9 @@ def make_sparse_analysis(n=250, latent_dim=50, m=100, n_train=2000, n_val=256, n
         ``A`` (m, n), ``M`` (n, latent_dim), ``M_shift``; ``d_<split>`` (B, m) and
         ``x_<split>`` (B, n) for split in train, val, test, shift. All torch tensors.
     """
-    n = check_int("n", n, low=2)
-    latent_dim = check_int("latent_dim", latent_dim, low=1, high=n - 1)
-    m = check_int("m", m, low=1, high=n - 1)
-    if latent_dim >= m:
-        raise ValueError(f"latent_dim={latent_dim} must be < m={m}: the signal class must be "
-                         "identifiable from m measurements.")
-    sizes = {k: check_int(k, v, low=1) for k, v in
-             (("n_train", n_train), ("n_val", n_val), ("n_test", n_test))}
-    shift = check_int("shift", shift, low=0)
+    check_sparse_analysis(n, latent_dim, m, n_train, n_val, n_test, shift, seed, dtype)
     torch_dtype = check_dtype("dtype", dtype)
-    rng = np.random.default_rng(check_int("seed", seed))
+    rng = np.random.default_rng(seed)
 
     A = rng.standard_normal((m, n))
     A /= np.linalg.norm(A, 2)
@@ -69,8 +78,7 @@ def make_sparse_analysis(n=250, latent_dim=50, m=100, n_train=2000, n_val=256, n
     M, M_shift = _step_basis(n, jumps), _step_basis(n, moved)
 
     out = {"A": A, "M": M, "M_shift": M_shift}
-    for split, size in (("train", sizes["n_train"]), ("val", sizes["n_val"]),
-                        ("test", sizes["n_test"]), ("shift", sizes["n_test"])):
+    for split, size in (("train", n_train), ("val", n_val), ("test", n_test), ("shift", n_test)):
         x = _signals(rng, M_shift if split == "shift" else M, size)
         out[f"x_{split}"], out[f"d_{split}"] = x, x @ A.T
     return {k: torch.as_tensor(v, dtype=torch_dtype) for k, v in out.items()}

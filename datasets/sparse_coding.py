@@ -10,7 +10,9 @@ r"""Sparse-coding data sets for the Lasso, each with a train and a test split.
   used MNIST resized to 8×8, unavailable offline; here atoms are 256 digit images and signals
   are other, disjoint digit images, rescaled the same way. No ground-truth code exists.
 
-Everything is drawn from ``np.random.default_rng(seed)`` and returned as float64 tensors.
+Everything is drawn from ``np.random.default_rng(seed)`` and returned as float64 tensors. Each
+generator's parameter checks are a function of their own (``check_*``), which the benchopt
+adapters call when benchopt creates the data set, before any data is generated.
 """
 from dataclasses import dataclass
 
@@ -38,6 +40,18 @@ def _split(D, X, Z, n_train):
                             X_test=t(X[n_train:]), Z_test=t(None if Z is None else Z[n_train:]))
 
 
+def check_compressed_sensing(n_train, n_test, n_measurements, n_atoms, p, snr=None, seed=0):
+    """The checks of :func:`make_compressed_sensing`, without generating data (``ValueError`` naming the parameter)."""
+    check_int("n_train", n_train, low=1)
+    check_int("n_test", n_test, low=1)
+    check_int("n_measurements", n_measurements, low=1)
+    check_int("n_atoms", n_atoms, low=1)
+    check_real("p", p, low=0.0, high=1.0, low_open=True)
+    if snr is not None:
+        check_real("snr", snr)
+    check_int("seed", seed, low=0)
+
+
 def make_compressed_sensing(n_train=51_200, n_test=2_048, n_measurements=250, n_atoms=500, p=0.1,
                             snr=None, seed=0):
     """Compressed-sensing Lasso data (m = 250, n = 500, p = 0.1 by default).
@@ -47,13 +61,8 @@ def make_compressed_sensing(n_train=51_200, n_test=2_048, n_measurements=250, n_
     snr : float or None
         Signal-to-noise ratio in dB of the measurements; None for noiseless.
     """
-    n_train = check_int("n_train", n_train, low=1)
-    n_test = check_int("n_test", n_test, low=1)
-    m = check_int("n_measurements", n_measurements, low=1)
-    n = check_int("n_atoms", n_atoms, low=1)
-    p = check_real("p", p, low=0.0, high=1.0, low_open=True)
-    if snr is not None:
-        check_real("snr", snr)
+    check_compressed_sensing(n_train, n_test, n_measurements, n_atoms, p, snr, seed)
+    m, n = n_measurements, n_atoms
     rng = np.random.default_rng(seed)
     D = rng.normal(0.0, 1.0 / np.sqrt(m), size=(m, n))
     D /= np.linalg.norm(D, axis=0, keepdims=True)
@@ -71,12 +80,17 @@ def _equiregularize(X, Z, D):
     return X / scale, (None if Z is None else Z / scale)
 
 
+def check_equiregularized(n_train, n_test, n_dim, n_atoms, seed=0):
+    """The checks of :func:`make_equiregularized`, without generating data."""
+    for name, value in (("n_train", n_train), ("n_test", n_test), ("n_dim", n_dim), ("n_atoms", n_atoms)):
+        check_int(name, value, low=1)
+    check_int("seed", seed, low=0)
+
+
 def make_equiregularized(n_train=10_000, n_test=10_000, n_dim=64, n_atoms=256, seed=0):
     """Ablin et al. (2019) simulated setting: 64 × 256, λ_max = 1 for every signal."""
-    n_train = check_int("n_train", n_train, low=1)
-    n_test = check_int("n_test", n_test, low=1)
-    m = check_int("n_dim", n_dim, low=1)
-    n = check_int("n_atoms", n_atoms, low=1)
+    check_equiregularized(n_train, n_test, n_dim, n_atoms, seed)
+    m, n = n_dim, n_atoms
     rng = np.random.default_rng(seed)
     D = rng.standard_normal((m, n))
     D /= np.linalg.norm(D, axis=0, keepdims=True)
@@ -85,13 +99,33 @@ def make_equiregularized(n_train=10_000, n_test=10_000, n_dim=64, n_atoms=256, s
     return _split(D, X, Z, n_train)
 
 
+N_DIGITS = 1797  # images in scikit-learn's bundled digits: atoms, train and test signals are disjoint
+
+
+def check_digits_coding(n_train, n_test, n_atoms, seed=0):
+    """The checks of :func:`load_digits_coding`, without loading the images.
+
+    Atoms, training and test signals are disjoint images, so ``n_atoms + n_train + n_test``
+    must fit in the 1797 images; the error names the parameter that does not fit (``n_atoms``
+    first: it is drawn first).
+    """
+    n_atoms, n_train, n_test = (check_int(name, value, low=1) for name, value in
+                                (("n_atoms", n_atoms), ("n_train", n_train), ("n_test", n_test)))
+    for name, value, room in (("n_atoms", n_atoms, N_DIGITS - 2), ("n_train", n_train, N_DIGITS - n_atoms - 1),
+                              ("n_test", n_test, N_DIGITS - n_atoms - n_train)):
+        if value > room:
+            raise ValueError(f"{name}={value} is too large: the {N_DIGITS} digit images are split into disjoint "
+                             f"atoms, training and test signals (n_atoms={n_atoms}, n_train={n_train}, "
+                             f"n_test={n_test}), which leaves at most {room} for {name}.")
+    check_int("seed", seed, low=0)
+
+
 def load_digits_coding(n_train=1_000, n_test=500, n_atoms=256, seed=0):
     """8×8 digits: 256 digit atoms (unit norm), disjoint digit signals, λ_max = 1."""
+    check_digits_coding(n_train, n_test, n_atoms, seed)
     images = load_digits().data.astype(np.float64)
-    n_atoms = check_int("n_atoms", n_atoms, low=1)
-    available = images.shape[0] - n_atoms
-    n_train = check_int("n_train", n_train, low=1, high=available - 1)
-    n_test = check_int("n_test", n_test, low=1, high=available - n_train)
+    if images.shape[0] != N_DIGITS:
+        raise RuntimeError(f"scikit-learn's digits hold {images.shape[0]} images, not {N_DIGITS}: update N_DIGITS.")
     rng = np.random.default_rng(seed)
     images = images[rng.permutation(images.shape[0])]
     D = images[:n_atoms].T

@@ -7,7 +7,9 @@ r"""Seeded generators for 1-D TV deconvolution (Cherkaoui, Sulam & Moreau, NeurI
 * :func:`make_tv_synthetic` — the paper's simulation: Gaussian measurements of signals whose
   increments are sparse (length 8, 5 measurements by default).
 
-All draws come from ``np.random.default_rng(seed)``; returned arrays are torch tensors.
+All draws come from ``np.random.default_rng(seed)``; returned arrays are torch tensors. Each
+generator's parameter checks are a function of their own (``check_*``), which the benchopt
+adapters call when benchopt creates the data set, before any data is generated.
 """
 from dataclasses import dataclass
 
@@ -84,6 +86,20 @@ def neural_activity(rng, n_samples, n_times, design="mixed", n_blocks=(2, 5), n_
     return Z
 
 
+def check_fmri_like(n_train, n_test, n_times, design="mixed", snr=10.0, tr=0.735, hrf_frames=20, seed=0,
+                    dtype="float64"):
+    """The checks of :func:`make_fmri_like`, without generating data (``ValueError`` naming the parameter)."""
+    for name, value in (("n_train", n_train), ("n_test", n_test)):
+        check_int(name, value, low=1)
+    check_int("n_times", n_times, low=2)
+    check_choice("design", design, DESIGNS)
+    check_real("snr", snr)
+    check_real("tr", tr, low=0.0, low_open=True)
+    check_int("hrf_frames", hrf_frames, low=1)  # canonical_hrf would call it n_times
+    check_int("seed", seed, low=0)
+    check_dtype("dtype", dtype)
+
+
 def make_fmri_like(n_train=2000, n_test=1000, n_times=250, design="mixed", snr=10.0, tr=0.735,
                    hrf_frames=20, seed=0, dtype="float64"):
     """fMRI-like deconvolution data: ``X = Z Hᵀ + noise`` with the canonical HRF.
@@ -104,11 +120,7 @@ def make_fmri_like(n_train=2000, n_test=1000, n_times=250, design="mixed", snr=1
     seed : int
     dtype : {'float32', 'float64'}
     """
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        check_int(name, value, low=1)
-    check_int("n_times", n_times, low=2)
-    check_choice("design", design, DESIGNS)
-    check_real("snr", snr)
+    check_fmri_like(n_train, n_test, n_times, design, snr, tr, hrf_frames, seed, dtype)
     torch_dtype = check_dtype("dtype", dtype)
     rng = np.random.default_rng(seed)
     H = convolution_matrix(canonical_hrf(tr=tr, n_times=hrf_frames), n_times)
@@ -119,6 +131,17 @@ def make_fmri_like(n_train=2000, n_test=1000, n_times=250, design="mixed", snr=1
     return _split(H, X, Z, n_train, torch_dtype)
 
 
+def check_tv_synthetic(n_train, n_test, n_dim, n_measurements, p_jump=0.3, noise=0.1, seed=0, dtype="float64"):
+    """The checks of :func:`make_tv_synthetic`, without generating data."""
+    for name, value in (("n_train", n_train), ("n_test", n_test), ("n_dim", n_dim),
+                        ("n_measurements", n_measurements)):
+        check_int(name, value, low=1)
+    check_real("p_jump", p_jump, low=0.0, high=1.0)
+    check_real("noise", noise, low=0.0)
+    check_int("seed", seed, low=0)
+    check_dtype("dtype", dtype)
+
+
 def make_tv_synthetic(n_train=1000, n_test=1000, n_dim=8, n_measurements=5, p_jump=0.3, noise=0.1,
                       seed=0, dtype="float64"):
     r"""The paper's simulation: :math:`x = Hz + \varepsilon` with Gaussian H and TV-sparse z.
@@ -126,11 +149,7 @@ def make_tv_synthetic(n_train=1000, n_test=1000, n_dim=8, n_measurements=5, p_ju
     ``z = L u`` with ``u_0 ~ N(0, 1)`` and increments ``u_k`` Bernoulli(``p_jump``)–Gaussian;
     ``H`` has i.i.d. N(0, 1/m) entries; ε ~ N(0, noise² / m) per entry.
     """
-    for name, value in (("n_train", n_train), ("n_test", n_test), ("n_dim", n_dim),
-                        ("n_measurements", n_measurements)):
-        check_int(name, value, low=1)
-    check_real("p_jump", p_jump, low=0.0, high=1.0)
-    check_real("noise", noise, low=0.0)
+    check_tv_synthetic(n_train, n_test, n_dim, n_measurements, p_jump, noise, seed, dtype)
     torch_dtype = check_dtype("dtype", dtype)
     rng = np.random.default_rng(seed)
     H = rng.standard_normal((n_measurements, n_dim)) / np.sqrt(n_measurements)

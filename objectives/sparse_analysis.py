@@ -38,6 +38,8 @@ class SparseAnalysisProblem:
     A : Tensor, shape (m, n)
     theta : Tensor, shape (p, n), optional
         The transform (default: the identity, basis pursuit).
+
+    ``A`` and ``theta`` are float32 / float64, finite and not all zero (``theta`` is cast to A's dtype).
     """
 
     def __init__(self, A, theta=None):
@@ -45,8 +47,9 @@ class SparseAnalysisProblem:
         m, n = A.shape
         if m >= n:
             raise ValueError(f"A must be underdetermined (m < n), got shape {tuple(A.shape)}.")
+        _check_nonzero("A", A)
         self.A = A
-        self.penalty = AnalysisL1(torch.eye(n, dtype=A.dtype) if theta is None else theta.to(A.dtype))
+        self.penalty = AnalysisL1(torch.eye(n, dtype=A.dtype) if theta is None else _transform(theta, n, A.dtype))
 
     @property
     def shape(self):
@@ -72,44 +75,80 @@ class SparseAnalysisProblem:
         return [self.A, self.penalty.K]
 
 
+def _check_nonzero(name, matrix):
+    if not bool((matrix != 0).any()):
+        raise ValueError(f"{name} is all zero (shape {tuple(matrix.shape)}).")
+    return matrix
+
+
+def _transform(theta, n, dtype):
+    """``theta`` (p, n) checked: finite, not all zero, in ``dtype``."""
+    return _check_nonzero("theta", check_tensor("theta", theta, ndim=2, shape=(None, n), dtype=dtype))
+
+
+def _batch(name, x, n, dtype=None):
+    """A non-empty (B, n) batch."""
+    x = check_tensor(name, x, ndim=2, shape=(None, n), dtype=dtype)
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one sample (got an empty batch).")
+    return x
+
+
 def normalized_transform(theta, n, dtype):
     """:math:`\\Theta/\\|\\Theta\\|_2`, or the identity when ``theta`` is None."""
     if theta is None:
         return torch.eye(n, dtype=dtype)
-    theta = torch.as_tensor(theta, dtype=dtype)
-    return theta / torch.linalg.matrix_norm(theta, 2).clamp_min(1e-12)
+    theta = _transform(theta, n, dtype)
+    return theta / torch.linalg.matrix_norm(theta, 2)
 
 
 def analysis_l1(x, theta):
     """Problem value :math:`\\|\\Theta x\\|_1`."""
-    return (x @ theta.T).abs().sum(1)
+    theta = check_tensor("theta", theta, ndim=2)
+    return (_batch("x", x, theta.shape[1], theta.dtype) @ theta.T).abs().sum(1)
 
 
 def constraint_violation(x, A, d):
-    """Relative residual of the constraint, :math:`\\|Ax - d\\| / \\|d\\|`."""
-    return (x @ A.T - d).norm(dim=1) / d.norm(dim=1).clamp_min(1e-300)
+    """Relative residual of the constraint, :math:`\\|Ax - d\\| / \\|d\\|` (a zero row of ``d`` is an error)."""
+    A = check_tensor("A", A, ndim=2)
+    x = _batch("x", x, A.shape[1], A.dtype)
+    d = check_tensor("d", d, ndim=2, shape=(x.shape[0], A.shape[0]), dtype=A.dtype)
+    norms = d.norm(dim=1)
+    if not bool((norms > 0).all()):
+        raise ValueError("d has an all-zero row: its relative constraint violation is undefined.")
+    return (x @ A.T - d).norm(dim=1) / norms
 
 
 def sparsity(x, theta, rel_tol=1e-2):
     """Fraction of entries of :math:`\\Theta x` with :math:`|\\cdot| \\le` ``rel_tol`` :math:`\\|\\Theta x\\|_\\infty`."""
     check_real("rel_tol", rel_tol, low=0.0)
+    theta = check_tensor("theta", theta, ndim=2)
+    x = _batch("x", x, theta.shape[1], theta.dtype)
     ax = (x @ theta.T).abs()
     return (ax <= rel_tol * ax.amax(1, keepdim=True)).to(x.dtype).mean(1)
 
 
 def certificate_thresholds(calibration_values, levels=CERTIFICATE_LEVELS):
     """Percentiles ``levels`` of a property over the training (calibration) inferences."""
-    q = torch.tensor([lvl / 100.0 for lvl in levels], dtype=torch.float64)
-    return torch.quantile(calibration_values.to(torch.float64), q)
+    values = check_tensor("calibration_values", calibration_values, ndim=1, dtype=torch.float64)
+    if values.numel() == 0:
+        raise ValueError("calibration_values is empty: certificates need calibration inferences.")
+    q = torch.tensor([check_real("levels", lvl, low=0.0, high=100.0) / 100.0 for lvl in levels],
+                     dtype=torch.float64)
+    return torch.quantile(values, q)
 
 
 def certify(values, thresholds):
     """Labels 0 (pass), 1 (warning), 2 (fail): how many thresholds each value exceeds."""
-    return (values.to(torch.float64)[:, None] > thresholds[None, :]).sum(1)
+    values = check_tensor("values", values, ndim=1, dtype=torch.float64)
+    thresholds = check_tensor("thresholds", thresholds, ndim=1, dtype=torch.float64)
+    return (values[:, None] > thresholds[None, :]).sum(1)
 
 
 def certificate_rates(labels):
     """Share of pass / warning / fail labels."""
+    if not isinstance(labels, torch.Tensor) or labels.numel() == 0:
+        raise ValueError("labels must be a non-empty tensor of certificate labels (0, 1, 2).")
     return {name: float((labels == k).to(torch.float64).mean()) for k, name in enumerate(LABELS)}
 
 
@@ -118,13 +157,29 @@ def properties(x, A, d, theta):
     return {"fidelity": constraint_violation(x, A, d), "regulariser": analysis_l1(x, theta)}
 
 
+def _estimate_shape(name, x, shape):
+    """A solver's output: a tensor of the expected shape (its values may be NaN: flagged, not an error)."""
+    if not isinstance(x, torch.Tensor) or tuple(x.shape) != tuple(shape):
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name} must be a tensor of shape {tuple(shape)}, got {got}.")
+
+
 def evaluate(x, x_true, A, d, theta=None, calibration=None, prefix=""):
     """All metrics of one split; ``calibration = (x_cal, d_cal)`` adds certificate rates.
 
-    A result with NaN or Inf entries is flagged (``diverged=True``) with NaN metrics.
+    A result with NaN or Inf entries is flagged (``diverged=True``) with NaN metrics; bad
+    references (``x_true``, ``A``, ``d``, the calibration pair), mismatched shapes or an empty
+    batch are a ``ValueError`` naming the argument.
     """
     keys = ["rel_error", "constraint_violation", "regulariser", "sparsity"]
     keys += [f"cert_{p}_{lab}" for p in PROPERTIES for lab in LABELS] if calibration else []
+    A = check_tensor("A", A, ndim=2)
+    x_true = _batch("x_true", x_true, A.shape[1], A.dtype)
+    _estimate_shape("x", x, x_true.shape)
+    check_tensor("d", d, ndim=2, shape=(x_true.shape[0], A.shape[0]))
+    if calibration is not None:
+        x_cal, d_cal = calibration
+        _estimate_shape("x_cal", x_cal, (_batch("d_cal", d_cal, A.shape[0]).shape[0], A.shape[1]))
     finite = bool(torch.isfinite(x).all())
     if calibration is not None:
         finite = finite and bool(torch.isfinite(calibration[0]).all())

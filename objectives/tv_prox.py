@@ -273,6 +273,8 @@ def prox_tv(y, lam, warm_start=None):
     if y.ndim != 2:
         raise ValueError(f"y must have 1 or 2 dimensions, got shape {tuple(y.shape)}.")
     check_int("n", y.shape[1], low=1)
+    if y.shape[0] == 0:
+        raise ValueError("y must hold at least one signal (got an empty batch).")
     if not isinstance(lam, torch.Tensor):
         lam = torch.tensor(float(lam), dtype=y.dtype)
     lam = lam.to(y.dtype)

@@ -42,11 +42,16 @@ def _check_range(name, value, low, high):
         raise ValueError(f"{name} must be <= {high}, got {value!r}.")
 
 
-def check_tensor(name, value, *, ndim=None, shape=None, dtype=None):
-    """Return ``value`` as a finite torch tensor with ``ndim`` dims and the given shape.
+FLOAT_DTYPES = (torch.float32, torch.float64)  # the suite computes in these two only
 
-    ``shape`` may hold ``None`` for free dimensions. NaN or Inf entries are rejected, since
-    they would silently propagate through every solver.
+
+def check_tensor(name, value, *, ndim=None, shape=None, dtype=None):
+    """Return ``value`` as a finite float32 / float64 torch tensor with ``ndim`` dims and the given shape.
+
+    ``shape`` may hold ``None`` for free dimensions. ``dtype`` converts first (an integer array
+    becomes that float dtype); without it, float16, bfloat16, integer, boolean and complex
+    tensors are rejected (torch and LAPACK would fail on them, or silently truncate). NaN or Inf
+    entries are rejected, since they would silently propagate through every solver.
     """
     if isinstance(value, np.ndarray):
         value = torch.from_numpy(value)
@@ -62,7 +67,9 @@ def check_tensor(name, value, *, ndim=None, shape=None, dtype=None):
                 raise ValueError(
                     f"{name} has shape {tuple(value.shape)}: dimension {axis} must be {want}, got {got}."
                 )
-    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+    if value.dtype not in FLOAT_DTYPES:
+        raise ValueError(f"{name} must be float32 or float64, got {value.dtype}.")
+    if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{name} contains NaN or Inf entries.")
     return value
 

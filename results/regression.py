@@ -18,9 +18,15 @@ the tolerances of :mod:`l2obench.results.tolerances`.
 benchopt's ``iteration`` sampling stops a curve at its timeout, so the budgets reached depend on
 the machine: baselines keep small budgets only (``max_budget`` of the registry) and the
 comparison is on the budgets present in both; a curve of the baseline missing from the new run,
-or sharing fewer than ``MIN_OVERLAP`` budgets with it, is a failure. Exit status 1 on failure.
+or sharing fewer than ``MIN_OVERLAP`` budgets with it, is a failure.
+
+Exit status: 0 ok (or baselines written); 1 a regression (a value out of tolerance, a missing
+curve, a failed benchopt run); 2 the check cannot start (unknown benchmark, missing or unreadable
+baseline or result file, a ``--results`` file whose objective, data sets or solvers are not that
+benchmark's), and then nothing is run or written.
 """
 import argparse
+import ast
 import os
 import subprocess
 import sys
@@ -34,7 +40,7 @@ import pandas as pd
 import yaml
 
 from l2obench.results import registry
-from l2obench.results.tables import load_results, tidy
+from l2obench.results.tables import ResultsError, family, load_results, tidy
 from l2obench.results.tolerances import NOT_COMPARED, tolerance
 
 CURVE = ["solver", "dataset", "objective"]
@@ -48,6 +54,10 @@ REPORT_COLUMNS = ["benchmark", "solver", "dataset", "objective", "budget", "metr
 
 class RunError(RuntimeError):
     """benchopt failed to produce a result file."""
+
+
+class InputError(Exception):
+    """The check cannot start: a bad benchmark name or ``--results`` option (exit status 2)."""
 
 
 def baseline_table(table, max_budget):
@@ -86,12 +96,19 @@ def write_baseline(table, path):
 
 
 def read_baseline(path):
-    """Read a baseline written by :func:`write_baseline` (a missing file is an error saying how to make it)."""
+    """Read a baseline written by :func:`write_baseline` (``ResultsError`` if missing or unreadable)."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no baseline at {path}: create it with "
-                                "`python -m l2obench.results.regression --update` (make baselines).")
-    return pd.read_csv(path)
+        raise ResultsError(f"no baseline at {path}: create it with "
+                           "`python -m l2obench.results.regression --update` (make baselines).")
+    try:
+        table = pd.read_csv(path)
+    except Exception as exc:  # pandas raises several types for empty / malformed files
+        raise ResultsError(f"{path} is not a readable baseline ({type(exc).__name__}: {exc}); "
+                           "restore it with `git checkout` or rewrite it with --update.") from exc
+    if missing := [c for c in KEYS + INFO if c not in table.columns]:
+        raise ResultsError(f"{path} is not a baseline: columns {missing} are missing.")
+    return table
 
 
 @dataclass
@@ -244,9 +261,44 @@ def run_benchmark(bench, out_dir, *, solvers=None, datasets=None, seed=None, max
     return output
 
 
+def benchmark_names(bench, kind):
+    """The class names (``name = "..."``) of ``kind`` (objective, dataset, solver) in the benchmark's
+    folder, read from the source: nothing imported, templates skipped (as by benchopt)."""
+    files = [bench.path / "objective.py"] if kind == "objective" else sorted((bench.path / f"{kind}s").glob("*.py"))
+    return {item.value.value for path in files if not path.name.startswith("template_")
+            for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef)
+            for item in node.body if isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant)
+            and any(getattr(t, "id", None) == "name" for t in item.targets)}
+
+
+def check_belongs(bench, df, path):
+    """Raise ``ResultsError`` unless every row of ``df`` is from ``bench``'s objective, data sets and solvers."""
+    wrong = []
+    for kind in ("objective", "dataset", "solver"):
+        found, declared = set(df[f"{kind}_name"].map(family)), benchmark_names(bench, kind)
+        if not found <= declared:
+            wrong.append(f"{kind}s {sorted(found - declared)} (the benchmark's: {sorted(declared)})")
+    if wrong:
+        raise ResultsError(f"{path} is not a result file of the {bench.name} benchmark: it holds "
+                           + "; ".join(wrong) + ". Nothing was compared or written.")
+
+
 def new_table(bench, parquet):
-    """Baseline-shaped table of a result file of ``bench``."""
-    return baseline_table(tidy(load_results(parquet)), bench.max_budget)
+    """Baseline-shaped table of a result file of ``bench`` (``ResultsError``: missing, unreadable, not its)."""
+    df = load_results(parquet)
+    check_belongs(bench, df, parquet)
+    return baseline_table(tidy(df), bench.max_budget)
+
+
+def _selection(names, results):
+    """The benchmarks to handle, and the given result files read into tables, before any work."""
+    try:
+        benches = registry.get(names or None)
+    except ValueError as exc:  # an unknown name
+        raise InputError(str(exc)) from exc
+    if stray := sorted(set(results) - {b.name for b in benches}):
+        raise InputError(f"--results for {stray}, not among the benchmarks handled: add -b {stray[0]}.")
+    return benches, {b.name: new_table(b, results[b.name]) for b in benches if b.name in results}
 
 
 def print_failures(failures, out=print):
@@ -274,15 +326,18 @@ def check(names=None, results=None, out_dir=None, out=print):
     -------
     list of Comparison
     """
-    results = results or {}
+    benches, given = _selection(names, results or {})
+    baselines = {bench.name: read_baseline(bench.baseline_path) for bench in benches}
     comparisons = []
     with tempfile.TemporaryDirectory(prefix="l2obench-regression-") as tmp:
-        for bench in registry.get(names or None):
+        for bench in benches:
             try:
-                parquet = results.get(bench.name) or run_benchmark(
-                    bench, Path(out_dir or tmp), max_runs=bench.max_runs, timeout=bench.timeout, log=out)
-                comp = compare(read_baseline(bench.baseline_path), new_table(bench, parquet), bench.name)
-            except (RunError, FileNotFoundError) as exc:
+                table = given.get(bench.name)
+                if table is None:
+                    table = new_table(bench, run_benchmark(bench, Path(out_dir or tmp), max_runs=bench.max_runs,
+                                                           timeout=bench.timeout, log=out))
+                comp = compare(baselines[bench.name], table, bench.name)
+            except (RunError, ResultsError) as exc:  # the run itself failed: a regression
                 failures = pd.DataFrame([dict(zip(REPORT_COLUMNS, (bench.name, "(run)", "", "", "", "",
                                                                    "", str(exc), "")))])
                 comp = Comparison(bench.name, failures)
@@ -299,16 +354,18 @@ def check(names=None, results=None, out_dir=None, out=print):
 
 
 def update(names=None, results=None, out_dir=None, out=print):
-    """Rewrite the baselines of the named (default: all) benchmarks from fresh quick runs."""
-    results = results or {}
+    """Rewrite the named (default: all) baselines from fresh quick runs or from checked ``results``."""
+    benches, given = _selection(names, results or {})
     written = []
     with tempfile.TemporaryDirectory(prefix="l2obench-baseline-") as tmp:
-        for bench in registry.get(names or None):
-            parquet = results.get(bench.name) or run_benchmark(bench, Path(out_dir or tmp),
-                                                               max_runs=bench.max_runs, timeout=bench.timeout,
-                                                               log=out)
-            path = write_baseline(new_table(bench, parquet), bench.baseline_path)
-            out(f"{bench.name}: wrote {path} (review with `git diff {path.relative_to(registry.ROOT)}`)")
+        for bench in benches:
+            table = given.get(bench.name)
+            if table is None:
+                table = new_table(bench, run_benchmark(bench, Path(out_dir or tmp), max_runs=bench.max_runs,
+                                                       timeout=bench.timeout, log=out))
+            path = write_baseline(table, bench.baseline_path)
+            shown = path.relative_to(registry.ROOT) if path.is_relative_to(registry.ROOT) else path
+            out(f"{bench.name}: wrote {path} (review with `git diff {shown}`)")
             written.append(path)
     return written
 
@@ -328,10 +385,14 @@ def main(argv=None):
             parser.error(f"--results expects NAME=PARQUET, got {item!r}")
         results[name] = Path(path)
     names = args.benchmark or (list(results) if results else None)
-    if args.update:
-        update(names, results, args.out_dir)
-        return 0
-    comparisons = check(names, results, args.out_dir)
+    try:
+        if args.update:
+            update(names, results, args.out_dir)
+            return 0
+        comparisons = check(names, results, args.out_dir)
+    except (InputError, ResultsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0 if all(c.ok for c in comparisons) else 1
 
 

@@ -10,14 +10,24 @@ data (:class:`BenchmarkData`). Then
   timed ``run``, on the train split only, through the one fit pipeline
   (:func:`l2obench.solvers.fit.fit`, cached); ``run(n_iter)`` applies the first ``n_iter``
   layers, then the classical iteration past the trained depth; ``get_result`` hands the
-  training's outcome (``train_time``, ``n_params``, ``trained_depth``, ``train_diverged``) to the
-  objective, which puts it in every row.
+  training's outcome (``train_time``, ``n_params``, ``trained_depth``, ``train_diverged``,
+  ``train_steps``, ``train_stopped_early``, ``trained_metric``) to the objective, which puts it
+  in every row.
+
+Stopping (:mod:`l2obench.solvers.stopping`): classical adapters keep benchopt's default criterion;
+a learned adapter runs at least to its trained depth, then stops only when the metric it was
+trained for (``BenchmarkData.trained_metrics[loss]``) makes no progress. Both record why the
+curve ended in its last row.
 """
 from benchopt import BaseSolver
+
+from l2obench.datasets.benchopt_checks import CheckedParameters
+from l2obench.objectives.validation import check_choice
 
 from l2obench.solvers.fit import fit, fit_with_continuation
 from l2obench.solvers.losses import Loss
 from l2obench.solvers.params import param_names
+from l2obench.solvers.stopping import ClassicalCriterion, TrainedDepthCriterion
 from l2obench.solvers.training import TrainConfig
 
 CONTINUATION_DEPTHS = (1, 2, 3, 5, 8, 12, 16)  # Ablin et al.'s depths; then the model's own
@@ -29,9 +39,15 @@ class BenchmarkData:
 
     Default: the problem is ``problem``; the test inputs ``(X_test, lmbd)``; the training data
     ``(X_train, lmbd_train)`` with targets ``Z_train`` (or None), validation held out of it.
+    ``trained_metrics``: the metric of ``Objective.evaluate_result`` each training loss makes
+    small (what a learned solver's stopping criterion watches past its trained depth; default:
+    the Lasso's). ``classical_progress_key``: what benchopt's default criterion watches for the
+    classical solvers (None: they run to max-runs or the timeout).
     """
 
     result_key = "Z"
+    trained_metrics = {"supervised": "nmse_db", "semi-supervised": "nmse_lasso_db", "unsupervised": "value"}
+    classical_progress_key = "value"
 
     def test_inputs(self, objective):
         return objective["X_test"], objective["lmbd"]
@@ -41,7 +57,7 @@ class BenchmarkData:
         return (objective["X_train"], objective["lmbd_train"]), objective.get("Z_train"), None
 
 
-class ClassicalSolver(BenchmarkData, BaseSolver):
+class ClassicalSolver(CheckedParameters, BenchmarkData, BaseSolver):
     """Adapter for a classical solver with ``solve(problem, *inputs, n_iter)``.
 
     Subclasses set ``name`` and ``parameters`` and implement ``make_solver()``; a solver that runs
@@ -50,9 +66,17 @@ class ClassicalSolver(BenchmarkData, BaseSolver):
 
     sampling_strategy = "iteration"
     requirements = []
+    stopping_criterion = ClassicalCriterion()  # benchopt's default, recording why a curve ended
 
     def make_solver(self):
         raise NotImplementedError
+
+    def check_parameters(self, **parameters):
+        """Build the solver and check its hyper-parameters when benchopt creates the adapter, so that a
+        bad value fails before any solver runs (``l2obench.datasets.benchopt_checks``)."""
+        solver = self.make_solver()
+        if hasattr(solver, "check"):
+            solver.check()
 
     def problem_form(self, problem):
         return problem
@@ -69,7 +93,7 @@ class ClassicalSolver(BenchmarkData, BaseSolver):
         return {self.result_key: self.result_}
 
 
-class LearnedSolver(BenchmarkData, BaseSolver):
+class LearnedSolver(CheckedParameters, BenchmarkData, BaseSolver):
     """Adapter for a learned model: ``model_class`` and ``parameters``, nothing else.
 
     ``parameters`` holds the model's hyper-parameters (the names of ``model_class.__init__``) and
@@ -79,6 +103,7 @@ class LearnedSolver(BenchmarkData, BaseSolver):
 
     sampling_strategy = "iteration"
     requirements = []
+    stopping_criterion = TrainedDepthCriterion()  # to the trained depth, then the trained metric
     model_class = None
     # defaults of the protocol parameters a subclass leaves out of `parameters` (a class attribute
     # of the same name would hide benchopt's parameter values, so they live in this dict)
@@ -91,11 +116,33 @@ class LearnedSolver(BenchmarkData, BaseSolver):
         """A training-protocol parameter: its benchopt value, else ``protocol_defaults``."""
         return self._parameters.get(name, self.protocol_defaults[name])
 
+    def trained_metric(self):
+        """The metric this solver's loss makes small (``trained_metrics[loss]``)."""
+        kind = self.protocol("loss")
+        if kind not in self.trained_metrics:
+            raise ValueError(f"{type(self).__name__}: loss={kind!r} has no metric in this benchmark's "
+                             f"trained_metrics {self.trained_metrics} (declare it in its BenchmarkData).")
+        return self.trained_metrics[kind]
+
+    def trained_depth(self):
+        """The depth the fitted model was trained at (after ``set_objective``)."""
+        return self.info_["trained_depth"]
+
     def make_model(self, n_layers=None):
         kwargs = {name: self._parameters[name] for name in param_names(self.model_class) if name in self._parameters}
         if n_layers is not None:
             kwargs["n_layers"] = n_layers
         return self.model_class(**kwargs)
+
+    def check_parameters(self, **parameters):
+        """Build the model, the loss and the training configuration when benchopt creates the adapter,
+        so that a bad hyper-parameter or budget fails before any solver runs."""
+        self.make_model()
+        Loss(self.protocol("loss"), self.protocol("all_layers"))
+        self.trained_metric()
+        check_choice("stagewise", self.protocol("stagewise"), (False, True))
+        check_choice("continuation", self.protocol("continuation"), (False, True))
+        TrainConfig.for_budget(self.protocol("n_steps"), lr=self.protocol("lr"), batch_size=self.protocol("batch_size"))
 
     def skip(self, **objective):
         if self.protocol("loss") == "supervised" and self.training_data(objective)[1] is None:
@@ -124,7 +171,10 @@ class LearnedSolver(BenchmarkData, BaseSolver):
             meta = fit(self.model_, problem, inputs, **options)
         self.meta_ = meta
         self.info_ = {"train_time": float(meta["train_time"]), "n_params": int(meta["n_params"]),
-                      "trained_depth": int(meta["trained_depth"]), "train_diverged": bool(meta["diverged"])}
+                      "trained_depth": int(meta["trained_depth"]), "train_diverged": bool(meta["diverged"]),
+                      "train_steps": int(meta.get("n_steps", 0)),
+                      "train_stopped_early": bool(meta.get("stopped_early", False)),
+                      "trained_metric": self.trained_metric()}
 
     def run(self, n_iter):
         self.result_ = self.model_.solve(*self.inputs_, n_iter)

@@ -2,6 +2,8 @@ import numpy as np
 import torch
 from benchopt import BaseObjective
 
+from l2obench.datasets.benchopt_checks import CheckedParameters
+
 from l2obench.objectives.lasso import LassoProblem, support_metrics
 from l2obench.objectives.metrics import nmse_db
 from l2obench.objectives.validation import check_dtype, check_real
@@ -9,7 +11,7 @@ from l2obench.solvers.classical.lasso_sklearn import SklearnLasso
 from l2obench.solvers.classical.reference import cached_certified_solve
 
 
-class Objective(BaseObjective):
+class Objective(CheckedParameters, BaseObjective):
     """Batched Lasso ½‖x − Dz‖² + λ‖z‖₁ on the test split, λ = reg · ‖Dᵀx‖∞ per signal.
 
     Every metric is computed here on the test signals: the objective, the suboptimality
@@ -24,8 +26,12 @@ class Objective(BaseObjective):
     sampling_strategy = "iteration"
     test_config = {"dataset": {"name": "compressed-sensing"}}
 
+    def check_parameters(self, **parameters):
+        """Checked when benchopt creates the objective, before any solver runs."""
+        check_real("reg", parameters["reg"], low=0.0, high=1.0, low_open=True)
+        check_dtype("dtype", parameters["dtype"])
+
     def set_data(self, D, X_train, Z_train, X_test, Z_test):
-        check_real("reg", self.reg, low=0.0, high=1.0, low_open=True)
         self.dtype_ = check_dtype("dtype", self.dtype)
         self.problem = LassoProblem(D.double())
         self.X_test, self.Z_test = X_test.double(), Z_test
@@ -44,7 +50,8 @@ class Objective(BaseObjective):
                     Z_train=cast(self.Z_train), X_test=cast(self.X_test), lmbd=cast(self.lmbd),
                     lmbd_train=cast(self.lmbd_train))
 
-    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False):
+    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False,
+                        train_steps=0, train_stopped_early=False, trained_metric=""):
         Z = torch.as_tensor(Z).double()
         F = self.problem.value(self.X_test, Z, self.lmbd)
         # ISTA-type solvers start at z = 0; ending far above F(0) means the iterates blew up
@@ -57,10 +64,13 @@ class Objective(BaseObjective):
             value=float(self.F0.mean()) if diverged else float(F.mean()),
             suboptimality=nan if diverged else float((F - self.ref.value).mean()),
             rel_suboptimality=nan if diverged else float(((F - self.ref.value) / self.ref.value).mean()),
-            nmse_lasso_db=nan if diverged else nmse_db(Z, self.ref.Z),
+            # NMSE to the Lasso solution is undefined when that solution is 0 (reg = 1): NaN, not an error
+            nmse_lasso_db=nan if diverged or not bool(self.ref.Z.any()) else nmse_db(Z, self.ref.Z),
             nmse_db=nan, support_precision=nan, support_recall=nan,
             diverged=diverged, train_time=float(train_time), n_params=int(n_params),
             trained_depth=int(trained_depth), train_diverged=bool(train_diverged),
+            train_steps=int(train_steps), train_stopped_early=bool(train_stopped_early),
+            trained_metric=str(trained_metric),
         )
         if self.Z_test is not None and not diverged:
             metrics["nmse_db"] = nmse_db(Z, self.Z_test.double())

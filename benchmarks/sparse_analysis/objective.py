@@ -11,16 +11,23 @@ on the calibration set: see ``l2obench.objectives.sparse_analysis``.
 import torch
 from benchopt import BaseObjective
 
+from l2obench.datasets.benchopt_checks import CheckedParameters
+
 from l2obench.objectives.sparse_analysis import SparseAnalysisProblem, evaluate
 from l2obench.objectives.validation import check_dtype, check_int
 
 
-class Objective(BaseObjective):
+class Objective(CheckedParameters, BaseObjective):
     name = "sparse-analysis"
     min_benchopt_version = "1.10"
     requirements = []
     parameters = {"dtype": ["float32"], "n_calibration": [256]}
     test_config = {"objective": {"dtype": "float64", "n_calibration": 32}}
+
+    def check_parameters(self, **parameters):
+        """Checked when benchopt creates the objective, before any solver runs."""
+        check_dtype("dtype", parameters["dtype"])
+        check_int("n_calibration", parameters["n_calibration"], low=8)
 
     def set_data(self, A, x_train, d_train, x_val, d_val, x_test, d_test, x_shift, d_shift):
         dt = check_dtype("dtype", self.dtype)
@@ -41,7 +48,8 @@ class Objective(BaseObjective):
                     d_val=self.val[0], x_val=self.val[1], d_eval=self.d_eval)
 
     def evaluate_result(self, x, theta=None, train_time=0.0, n_params=0, peak_memory=0,
-                        trained_depth=0, train_diverged=False):
+                        trained_depth=0, train_diverged=False,
+                        train_steps=0, train_stopped_early=False, trained_metric=""):
         x = torch.as_tensor(x).to(self.A.dtype)
         if x.shape != self.d_eval.shape[:1] + self.A.shape[1:]:
             raise ValueError(f"x must have shape {(self.d_eval.shape[0], self.A.shape[1])}, got {tuple(x.shape)}.")
@@ -58,7 +66,9 @@ class Objective(BaseObjective):
         value = 1.0 if out["diverged"] else out["rel_error"]
         return {"value": value, **out, "train_time": float(train_time),
                 "n_params": int(n_params), "peak_memory": int(peak_memory),
-                "trained_depth": int(trained_depth), "train_diverged": bool(train_diverged)}
+                "trained_depth": int(trained_depth), "train_diverged": bool(train_diverged),
+                "train_steps": int(train_steps), "train_stopped_early": bool(train_stopped_early),
+                "trained_metric": str(trained_metric)}
 
     def get_one_result(self):
         return dict(x=torch.zeros(self.d_eval.shape[0], self.A.shape[1], dtype=self.A.dtype))

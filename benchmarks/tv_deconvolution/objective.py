@@ -2,13 +2,15 @@ import numpy as np
 import torch
 from benchopt import BaseObjective
 
+from l2obench.datasets.benchopt_checks import CheckedParameters
+
 from l2obench.objectives.metrics import nmse, nmse_db
 from l2obench.objectives.tv_deconvolution import TVProblem
 from l2obench.objectives.validation import check_dtype, check_real
 from l2obench.solvers.classical.reference import cached_certified_solve
 
 
-class Objective(BaseObjective):
+class Objective(CheckedParameters, BaseObjective):
     """Batched 1-D TV deconvolution ½‖x − Hz‖² + λ‖Dz‖₁ on the test split (Cherkaoui et al. 2020).
 
     λ = reg · λ_max(x) per signal. Every metric is computed here on the test signals: the
@@ -25,8 +27,12 @@ class Objective(BaseObjective):
     sampling_strategy = "iteration"
     test_config = {"dataset": {"name": "tv-synthetic"}, "reg": 0.5}
 
+    def check_parameters(self, **parameters):
+        """Checked when benchopt creates the objective, before any solver runs."""
+        check_real("reg", parameters["reg"], low=0.0, high=1.0, low_open=True)
+        check_dtype("dtype", parameters["dtype"])
+
     def set_data(self, H, X_train, Z_train, X_test, Z_test):
-        check_real("reg", self.reg, low=0.0, high=1.0, low_open=True)
         self.dtype_ = check_dtype("dtype", self.dtype)
         self.problem = TVProblem(H.double())
         self.X_test, self.Z_test = X_test.double(), Z_test.double()
@@ -42,7 +48,8 @@ class Objective(BaseObjective):
         return dict(problem=TVProblem(cast(self.problem.H)), X_train=cast(self.X_train),
                     X_test=cast(self.X_test), lmbd=cast(self.lmbd), lmbd_train=cast(self.lmbd_train))
 
-    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False):
+    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False,
+                        train_steps=0, train_stopped_early=False, trained_metric=""):
         Z = torch.as_tensor(Z).double()
         finite = bool(torch.isfinite(Z).all())
         P = self.problem.value(self.X_test, torch.nan_to_num(Z), self.lmbd)
@@ -62,6 +69,8 @@ class Objective(BaseObjective):
             reference_gap=float(self.ref.gap.max()),
             diverged=diverged, train_time=float(train_time), n_params=int(n_params),
             trained_depth=int(trained_depth), train_diverged=bool(train_diverged),
+            train_steps=int(train_steps), train_stopped_early=bool(train_stopped_early),
+            trained_metric=str(trained_metric),
         )
 
     def get_one_result(self):

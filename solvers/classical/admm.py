@@ -33,6 +33,11 @@ class ADMM:
     def __init__(self, rho=0.1):
         self.rho = rho
 
+    def check(self):
+        """Validate the hyper-parameters (``ValueError`` naming the bad one); returns self."""
+        check_real("rho", self.rho, low=0.0, low_open=True)
+        return self
+
     def solve(self, problem, X, lmbd, n_iter, z0=None, callback=None):
         """Run ``n_iter`` iterations from ``z0`` (default 0); returns Z (B, n).
 

@@ -37,6 +37,11 @@ class OracleISTA:
     def __init__(self, n_power=10):
         self.n_power = n_power
 
+    def check(self):
+        """Validate the hyper-parameters (``ValueError`` naming the bad one); returns self."""
+        check_int("n_power", self.n_power, low=1)
+        return self
+
     def solve(self, problem, X, lmbd, n_iter, z0=None):
         """Run ``n_iter`` iterations from ``z0`` (default 0) on a :class:`~l2obench.objectives.lasso.LassoProblem`;
         returns Z (B, n)."""

@@ -29,6 +29,12 @@ class SklearnLasso:
         self.method = method
         self.tol = tol
 
+    def check(self):
+        """Validate the hyper-parameters (``ValueError`` naming the bad one); returns self."""
+        check_choice("method", self.method, ("cd", "lars"))
+        check_real("tol", self.tol, low=0.0)
+        return self
+
     def solve(self, problem, X, lmbd, n_iter, z0=None):
         """At most ``n_iter`` epochs (CD) or LARS steps (0 gives z = 0); returns Z (B, n) in D's dtype.
 

@@ -137,6 +137,12 @@ class LinearizedADMM:
     def __init__(self, alpha=1.0, beta=0.45, lam=1.0):
         self.alpha, self.beta, self.lam = alpha, beta, lam
 
+    def check(self):
+        """Validate the step sizes' signs (their bounds depend on ``A``: checked at solve time)."""
+        for name in ("alpha", "beta", "lam"):
+            check_real(name, getattr(self, name), low=0.0, low_open=True)
+        return self
+
     def operator(self, problem):
         return LinearizedADMMOperator(problem, problem.penalty.K, self.alpha, self.beta, self.lam, learn_theta=False)
 

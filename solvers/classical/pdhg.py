@@ -30,6 +30,11 @@ class PDHG:
     def __init__(self, tau=1.0):
         self.tau = tau
 
+    def check(self):
+        """Validate the hyper-parameters (``ValueError`` naming the bad one); returns self."""
+        check_real("tau", self.tau, low=0.0, low_open=True)
+        return self
+
     def solve(self, problem, X, lmbd, n_iter, z0=None, callback=None):
         """Run ``n_iter`` iterations from z = z0 (default 0), w = 0; returns Z (B, n).
 

@@ -87,11 +87,13 @@ class ProximalGradient:
         self.form = form
         self.restart = restart
 
-    def _check(self):
+    def check(self):
+        """Validate the hyper-parameters (``ValueError`` naming the bad one); returns self."""
         check_choice("accelerated", self.accelerated, (False, True))
         check_real("step", self.step, low=0.0, low_open=True)
         check_choice("form", self.form, FORMS)
         check_choice("restart", self.restart, (False, True))
+        return self
 
     def solve(self, problem, X, lmbd, n_iter, z0=None, callback=None):
         """Run ``n_iter`` iterations from ``z0`` (default 0); returns Z (B, n).
@@ -99,7 +101,7 @@ class ProximalGradient:
         ``callback(k, z)``, if given, is called after each iteration k = 1..n_iter (``z`` is
         a buffer the solver reuses: copy it to keep it); returning ``True`` stops the solver.
         """
-        self._check()
+        self.check()
         n_iter = check_int("n_iter", n_iter, low=0)
         X, lam, z = problem.check_inputs(X, lmbd, z0)
         penalty = problem.penalty

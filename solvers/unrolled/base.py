@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from l2obench.objectives.problem import CompositeProblem
-from l2obench.objectives.validation import check_int, lambda_column
+from l2obench.objectives.validation import check_int
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 from l2obench.solvers.params import HyperParams
 
@@ -68,9 +68,7 @@ class Unrolled(HyperParams, nn.Module):
         """
         self._check_built()
         depth = self.n_layers if n_layers is None else check_int("n_layers", n_layers, low=0, high=self.n_layers)
-        # inputs are checked at inference; the training hot path (grad enabled) checks λ only
-        X, lam, Z = self.iterated_.check_inputs(X, lmbd) if not torch.is_grad_enabled() else \
-            (X, lambda_column(lmbd, X.shape[0], X.dtype), X.new_zeros(X.shape[0], self.A_.shape[1]))
+        X, lam, Z = self.iterated_.check_inputs(X, lmbd)  # as cheap as one element-wise pass
         ctx = self._context(X, lam)
         outputs = []
         for k in range(depth):

@@ -30,3 +30,42 @@ def test_diverging_solver_gives_flagged_rows(tmp_path):
     assert not stable["diverged"].any() and stable["value"].notna().all()
     assert diverging["diverged"].any(), "the step-4/L curve should be flagged, not dropped"
     assert diverging.loc[diverging["diverged"], "value"].isna().all()
+
+
+@pytest.mark.slow
+def test_a_bad_later_dataset_fails_before_anything_runs(tmp_path):
+    """`-d good -d bad`: the bad parameter is named before the first data set runs (it used to
+    abort the run after the first one had finished, with no result file)."""
+    out = tmp_path / "run.parquet"
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+           "L2OBENCH_CACHE": str(tmp_path / "cache")}
+    cmd = [str(bin_dir / "benchopt"), "run", str(ROOT / "benchmarks" / "lasso"), "--no-plot", "--no-cache",
+           "-s", "ISTA[accelerated=False]", "-d", "compressed-sensing[n_train=64,n_test=16]",
+           "-d", "equiregularized[n_test=0]", "-n", "3", "--output", str(out)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 2, text[-3000:]                      # click's usage error, not a crash
+    assert "equiregularized[n_atoms=256,n_dim=64,n_test=0,n_train=10000]: n_test must be >= 1" in text
+    assert "Traceback" not in text and "ISTA" not in text           # no solver started
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("selection, message", [
+    (["-s", "ISTA[accelerated=False,step=-1.0]"], "solver ISTA[accelerated=False,step=-1.0]: step must be > 0.0"),
+    (["-s", "ISTA[accelerated=False]", "-s", "SLISTA[n_layers=3,loss=unsupervised,n_steps=0]"], "n_steps must be >= 1"),
+    (["-s", "ISTA[accelerated=False]", "-o", "lasso[reg=2.0]"], "objective lasso[dtype=float32,reg=2.0]: reg must be <= 1.0"),
+])
+def test_bad_solver_or_objective_parameters_fail_before_anything_runs(tmp_path, selection, message):
+    """Solver and objective parameters are checked when benchopt creates them, before any run
+    (ClassicalSolver / LearnedSolver / the objectives' check_parameters)."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+           "L2OBENCH_CACHE": str(tmp_path / "cache")}
+    cmd = [str(bin_dir / "benchopt"), "run", str(ROOT / "benchmarks" / "lasso"), "--no-plot", "--no-cache",
+           "-d", "equiregularized[n_train=16,n_test=8,n_dim=8,n_atoms=16]", "-n", "2", *selection,
+           "--output", str(tmp_path / "run.parquet")]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and message in text, text[-3000:]
+    assert not (tmp_path / "run.parquet").exists()

@@ -41,5 +41,7 @@ def test_divergence_is_flagged_not_raised(objective):
 
 def test_learned_metadata_is_reported(objective):
     res = objective.evaluate_result(Z=torch.zeros_like(objective.ref.Z), train_time=1.5, n_params=7, trained_depth=3,
-                                    train_diverged=True)
+                                    train_diverged=True, train_steps=4, train_stopped_early=True,
+                                    trained_metric="value")
     assert (res["train_time"], res["n_params"], res["trained_depth"], res["train_diverged"]) == (1.5, 7, 3, True)
+    assert (res["train_steps"], res["train_stopped_early"], res["trained_metric"]) == (4, True, "value")

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from l2obench.datasets.sparse_analysis import make_sparse_analysis
+from l2obench.datasets.sparse_analysis import check_sparse_analysis, make_sparse_analysis
 
 SMALL = dict(n=24, latent_dim=3, m=10, n_train=128, n_val=32, n_test=32, shift=2)
 
@@ -38,3 +38,15 @@ def test_float32_and_unshifted_copies():
     assert all(t.dtype == torch.float32 for t in data32.values())
     same = make_sparse_analysis(**{**SMALL, "shift": 0}, seed=0)
     assert torch.equal(same["M"], same["M_shift"])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: make_sparse_analysis(**{**SMALL, "seed": -1}), "seed"),   # numpy's message named no parameter
+    (lambda: check_sparse_analysis(24, 3, 10, 64, 0, 16), "n_val"),
+    (lambda: check_sparse_analysis(24, 12, 10, 64, 16, 16), "latent_dim"),
+    (lambda: check_sparse_analysis(24, 3, 10, 64, 16, 16, shift=-1), "shift"),
+])
+def test_checks_name_the_parameter_without_generating_data(call, name):
+    with pytest.raises(ValueError, match=rf"^{name}\b"):
+        call()
+    check_sparse_analysis(10**6, 10, 100, 10**9, 10**9, 10**9)

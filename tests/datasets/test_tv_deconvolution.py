@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from l2obench.datasets.tv_deconvolution import canonical_hrf, make_fmri_like, make_tv_synthetic
+from l2obench.datasets.tv_deconvolution import (canonical_hrf, check_fmri_like, check_tv_synthetic, make_fmri_like,
+                                                make_tv_synthetic)
 
 
 def test_generators_are_seeded_and_shaped():
@@ -36,3 +37,18 @@ def test_canonical_hrf():
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: make_fmri_like(n_train=8, n_test=8, n_times=20, hrf_frames=0), "hrf_frames"),  # was "n_times"
+    (lambda: make_fmri_like(n_train=8, n_test=8, n_times=20, tr=0.0), "tr"),
+    (lambda: make_fmri_like(n_train=8, n_test=8, n_times=20, seed=-1), "seed"),
+    (lambda: make_tv_synthetic(n_train=8, n_test=8, seed=-1), "seed"),
+    (lambda: check_fmri_like(8, 8, 1), "n_times"),
+    (lambda: check_tv_synthetic(8, 8, 8, 0), "n_measurements"),
+])
+def test_checks_name_the_parameter_itself(call, name):
+    with pytest.raises(ValueError, match=rf"^{name}\b"):
+        call()
+    check_fmri_like(10**9, 10**9, 10**6)        # checks alone generate nothing
+    check_tv_synthetic(10**9, 10**9, 10**6, 10**6)

@@ -85,7 +85,7 @@ def test_problem_rejects_bad_input(data):
         sa.SparseAnalysisProblem(A * math.nan)
     with pytest.raises(ValueError, match="^A must have 2 dimensions"):
         sa.SparseAnalysisProblem(A[0])
-    with pytest.raises(ValueError, match="^K"):
+    with pytest.raises(ValueError, match="^theta contains NaN"):  # the argument's name, not AnalysisL1's K
         sa.SparseAnalysisProblem(A, torch.eye(24, dtype=DT) * math.inf)
     problem = sa.SparseAnalysisProblem(A)
     d = data["d_test"]
@@ -97,3 +97,60 @@ def test_problem_rejects_bad_input(data):
                          (d[0], "d must have shape"), (d[None], "d must have shape"), (d.tolist(), "^d must be")):
         with pytest.raises(ValueError, match=match):
             problem.check_data(d_bad)
+
+
+def _nan(t):
+    t = t.clone()
+    t[0, 0] = math.nan
+    return t
+
+
+@pytest.mark.parametrize("case, match", [
+    (lambda x, A, d, D: sa.analysis_l1(x[:, :20], D), r"x has shape \(32, 20\): dimension 1 must be 24"),
+    (lambda x, A, d, D: sa.analysis_l1(x, D[:, :20]), r"x has shape \(32, 24\): dimension 1 must be 20"),
+    (lambda x, A, d, D: sa.analysis_l1(x[:0], D), "x must hold at least one sample"),
+    (lambda x, A, d, D: sa.constraint_violation(x, A, d[:5]), r"d has shape \(5, 10\): dimension 0 must be 32"),
+    (lambda x, A, d, D: sa.constraint_violation(x, A, d * 0), "d has an all-zero row"),   # was 1e300-scaled
+    (lambda x, A, d, D: sa.constraint_violation(x.long(), A.long(), d), "A must be float32 or float64"),
+    (lambda x, A, d, D: sa.sparsity(_nan(x), D), "x contains NaN"),                        # was silent
+    (lambda x, A, d, D: sa.sparsity(x.half(), D.half()), "theta must be float32 or float64"),
+    (lambda x, A, d, D: sa.certificate_thresholds(torch.zeros(0)), "calibration_values is empty"),
+    (lambda x, A, d, D: sa.certificate_thresholds(torch.tensor([1.0, math.nan])), "calibration_values contains NaN"),
+    (lambda x, A, d, D: sa.certify(torch.ones(3, 2), torch.ones(2)), "values must have 1 dimensions"),
+    (lambda x, A, d, D: sa.certificate_rates(torch.zeros(0)), "labels must be a non-empty tensor"),
+    (lambda x, A, d, D: sa.normalized_transform(D * 0, 24, DT), r"theta is all zero"),    # was a zero matrix
+    (lambda x, A, d, D: sa.normalized_transform(D[:, :20], 24, DT), "theta has shape"),
+])
+def test_metrics_name_the_bad_input(data, case, match):
+    D = analytic_transform(24, "difference", dtype=DT)
+    with pytest.raises(ValueError, match=match):
+        case(data["x_test"], data["A"], data["d_test"], D)
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(x_true=lambda t: _nan(t)), "x_true contains NaN"),                 # was rel_error NaN, not flagged
+    (dict(x=lambda t: t[:5]), r"x must be a tensor of shape \(32, 24\), got \(5, 24\)"),   # was a RuntimeError
+    (dict(x=lambda t: t[:0], x_true=lambda t: t[:0], d=lambda t: t[:0]), "x_true must hold at least one"),
+    (dict(d=lambda t: t[:, :5]), r"d has shape \(32, 5\)"),
+    (dict(A=lambda t: t.half()), "A must be float32 or float64"),
+    (dict(cal=lambda xd: (xd[0][:5], xd[1])), r"x_cal must be a tensor of shape \(128, 24\)"),
+    (dict(cal=lambda xd: (xd[0], _nan(xd[1]))), "d_cal contains NaN"),
+])
+def test_evaluate_names_bad_references_and_shapes(data, change, match):
+    args = dict(x=data["x_test"], x_true=data["x_test"], A=data["A"], d=data["d_test"])
+    args = {k: change.get(k, lambda t: t)(v) for k, v in args.items()}
+    cal = change.get("cal", lambda xd: xd)((data["x_train"], data["d_train"]))
+    with pytest.raises(ValueError, match=match):
+        sa.evaluate(args["x"], args["x_true"], args["A"], args["d"], calibration=cal)
+
+
+@pytest.mark.parametrize("A, theta, match", [
+    (lambda A: A * 0, None, r"^A is all zero"),                                   # was accepted
+    (lambda A: A.half(), None, "^A must be float32 or float64, got torch.float16"),   # was a torch error
+    (lambda A: A.long(), None, "^A must be float32 or float64, got torch.int64"),
+    (lambda A: A, torch.eye(20, dtype=DT), r"^theta has shape \(20, 20\): dimension 1 must be 24"),  # was accepted
+    (lambda A: A, torch.zeros(23, 24, dtype=DT), "^theta is all zero"),
+])
+def test_problem_rejects_degenerate_operators(data, A, theta, match):
+    with pytest.raises(ValueError, match=match):
+        sa.SparseAnalysisProblem(A(data["A"]), theta)

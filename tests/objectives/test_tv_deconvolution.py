@@ -92,3 +92,20 @@ def test_float32_problem_and_double():
 def test_zero_operator_names_H(make):
     with pytest.raises(ValueError, match="H must be a non-empty matrix with a non-zero entry"):
         make(torch.zeros(5, 8, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("X, lmbd, match", [   # at 9b0dfdd: LAPACK's error in PGD, accepted by the others
+    (torch.zeros(0, 5, dtype=torch.float64), 0.1, "X must hold at least one signal"),
+    (torch.ones(3, 5, dtype=torch.float16), 0.1, "X must be float32 or float64"),
+    (torch.ones(3, 5, dtype=torch.int64), 0.1, "X must be float32 or float64"),
+])
+@pytest.mark.parametrize("form", [TVProblem, synthesis_problem], ids=["analysis", "synthesis"])
+def test_every_classical_solver_names_the_bad_input_on_both_forms(form, X, lmbd, match):
+    from l2obench.solvers.classical.admm import ADMM
+    from l2obench.solvers.classical.pdhg import PDHG
+    from l2obench.solvers.classical.proximal_gradient import ProximalGradient
+
+    problem = form(torch.randn(5, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    for solver in (ProximalGradient(), ProximalGradient(accelerated=True), ADMM(), PDHG()):
+        with pytest.raises(ValueError, match=match):
+            solver.solve(problem, X, lmbd, 3)

@@ -95,3 +95,17 @@ def test_warm_start_gives_the_same_answer():
     assert torch.allclose(prox_tv(y, 0.4, warm), prox_tv(y, 0.4), atol=1e-13, rtol=0)
     assert warm.signs.shape == (50, 39)
     assert torch.allclose(prox_tv(y + 1e-3, 0.4, warm), prox_tv(y + 1e-3, 0.4), atol=1e-13, rtol=0)
+
+
+@pytest.mark.parametrize("y, match", [
+    (torch.ones(3, 5, dtype=torch.float16), "y must be float32 or float64"),   # was computed in float64, cast back
+    (torch.ones(3, 5, dtype=torch.int64), "y must be float32 or float64"),     # was an integer (truncated) prox
+])
+def test_low_precision_and_integer_y_are_rejected(y, match):
+    with pytest.raises(ValueError, match=match):
+        prox_tv(y, 0.1)
+
+
+def test_empty_batch_names_y():
+    with pytest.raises(ValueError, match="^y must hold at least one signal"):
+        prox_tv(torch.zeros(0, 5), 0.1)

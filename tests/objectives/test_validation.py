@@ -56,3 +56,14 @@ def test_lambda_column_forms(lmbd):
 def test_lambda_column_rejects(lmbd, match):
     with pytest.raises(ValueError, match=match):
         lambda_column(lmbd, 3, torch.float32)
+
+
+@pytest.mark.parametrize("value", [torch.ones(2, 3, dtype=torch.float16), torch.ones(2, 3, dtype=torch.bfloat16),
+                                   torch.ones(2, 3, dtype=torch.int64), torch.ones(2, 3, dtype=torch.bool),
+                                   torch.ones(2, 3, dtype=torch.complex64), np.ones((2, 3), dtype=np.int32)])
+def test_check_tensor_rejects_what_the_suite_does_not_compute_in(value):
+    # torch / LAPACK used to fail deep inside a solver, or an integer prox silently truncated
+    with pytest.raises(ValueError, match=r"^X must be float32 or float64, got torch\.\w+\.$"):
+        check_tensor("X", value)
+    out = check_tensor("X", value.real if torch.is_tensor(value) and value.is_complex() else value, dtype=torch.float64)
+    assert out.dtype == torch.float64                                # an explicit dtype converts first

@@ -153,3 +153,81 @@ def test_planted_faults_are_caught(tmp_path):
         comp = against_baseline(fault, original)
         assert not comp.ok, f"planted fault {fault} was not caught"
         assert "value" in set(comp.failures["metric"])
+
+
+# --- the command line: exit 1 is a regression, exit 2 an input the check cannot use (issue 16) ---
+
+LASSO = ("lasso[dtype=float64,reg=0.1]", "compressed-sensing[n_train=64]", "ISTA[step=1.0]")
+TV = ("tv-deconvolution[dtype=float64,reg=0.1]", "tv-synthetic[n_train=40]", "PGD-analysis[step=1.0]")
+
+
+def result_file(path, names, scale=1.0):
+    """A small benchopt-shaped parquet with the given objective, dataset and solver names."""
+    objective, dataset, solver = names
+    rows = [{"solver_name": solver, "dataset_name": dataset, "objective_name": objective, "idx_rep": 0,
+             "stop_val": b, "time": 0.1 * b, "p_obj_dtype": "float64", "objective_diverged": False,
+             "objective_value": scale * (1.0 + 1.0 / (b + 1))} for b in (0, 1, 2, 4, 6, 9)]
+    pd.DataFrame(rows).to_parquet(path)
+    return path
+
+
+@pytest.fixture
+def baselines(tmp_path, monkeypatch):
+    """The baselines folder, moved to a temporary one (the committed baselines are never touched)."""
+    folder = tmp_path / "baselines"
+    monkeypatch.setattr(registry, "BASELINE_DIR", folder)
+    return folder
+
+
+def test_update_refuses_another_benchmarks_results(tmp_path, baselines, capsys):
+    tv = result_file(tmp_path / "tv.parquet", TV)
+    assert regression.main(["--update", "--results", f"lasso={tv}"]) == 2
+    err = capsys.readouterr().err
+    assert "not a result file of the lasso benchmark" in err and "'tv-deconvolution'" in err
+    assert "'tv-synthetic'" in err and "'PGD-analysis'" in err
+    assert not baselines.exists(), "nothing is written from another benchmark's results"
+    lasso = result_file(tmp_path / "lasso.parquet", LASSO)       # the same file shape, lasso's names
+    assert regression.main(["--update", "--results", f"lasso={lasso}"]) == 0
+    assert read_baseline(baselines / "lasso.csv")["solver"].unique().tolist() == ["ISTA[step=1.0]"]
+
+
+def test_check_refuses_another_benchmarks_results_instead_of_reporting_a_regression(tmp_path, baselines,
+                                                                                      capsys):
+    regression.main(["--update", "--results", f"lasso={result_file(tmp_path / 'lasso.parquet', LASSO)}"])
+    tv = result_file(tmp_path / "tv.parquet", TV)
+    assert regression.main(["--results", f"lasso={tv}"]) == 2      # not 1: nothing was compared
+    assert "not a result file of the lasso benchmark" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("update", [False, True], ids=["check", "update"])
+def test_missing_or_unreadable_results_file_exits_2_with_a_message(tmp_path, baselines, capsys, update):
+    regression.main(["--update", "--results", f"lasso={result_file(tmp_path / 'lasso.parquet', LASSO)}"])
+    capsys.readouterr()
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 cut short by an interrupted run")
+    for path, message in ((tmp_path / "nothing.parquet", "no result file at"),
+                          (broken, "is not a readable result file")):
+        assert regression.main(["--update"] * update + ["--results", f"lasso={path}"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_missing_baseline_exits_2_and_a_changed_value_exits_1(tmp_path, baselines, capsys):
+    lasso = result_file(tmp_path / "lasso.parquet", LASSO)
+    assert regression.main(["--results", f"lasso={lasso}"]) == 2   # no baseline yet: not a regression
+    assert "no baseline at" in capsys.readouterr().err
+    assert regression.main(["--update", "--results", f"lasso={lasso}"]) == 0
+    assert regression.main(["--results", f"lasso={lasso}"]) == 0
+    changed = result_file(tmp_path / "changed.parquet", LASSO, scale=1.01)
+    assert regression.main(["--results", f"lasso={changed}"]) == 1  # a real regression
+    (baselines / "lasso.csv").write_text("not,a\nbaseline,file\n")
+    assert regression.main(["--results", f"lasso={lasso}"]) == 2
+    assert "is not a baseline" in capsys.readouterr().err
+
+
+def test_unknown_benchmark_or_stray_results_exit_2(tmp_path, baselines, capsys):
+    assert regression.main(["-b", "nope"]) == 2
+    assert "unknown benchmark" in capsys.readouterr().err
+    tv = result_file(tmp_path / "tv.parquet", TV)
+    assert regression.main(["-b", "lasso", "--results", f"tv_deconvolution={tv}"]) == 2  # nothing is run
+    assert "add -b tv_deconvolution" in capsys.readouterr().err

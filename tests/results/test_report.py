@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from l2obench.results import report as report_mod
-from l2obench.results.tables import ResultsError, expected_from_config, load_results, problems, tidy
+from l2obench.results.tables import (ResultsError, curve_ends, expected_from_config, load_results, problems,
+                                     run_limits, tidy)
 
 OBJ = "lasso[dtype=float32,reg=0.1]"
 DATA = "toy[n_test=4]"
@@ -14,7 +15,7 @@ def benchopt_rows(solvers=("ISTA[step=1.0]", "LISTA[n_layers=3]"), budgets=(0, 1
     """Rows shaped like benchopt's parquet: one per solver × budget × repetition."""
     rows = []
     for s in solvers:
-        learned = s.startswith("LISTA")
+        learned = "LISTA" in s
         for rep in range(reps):
             for b in budgets:
                 rows.append({
@@ -61,19 +62,92 @@ def test_a_diverged_repetition_stays_visible():
     assert "diverged from budget 2" in found["problem"].iloc[0]
 
 
-def test_problems_names_missing_solvers_and_cut_curves(tmp_path):
+def test_problems_names_missing_solvers_not_curves_that_simply_ended(tmp_path):
+    """A curve shorter than its neighbours is no problem when it ended for lack of progress;
+    the old report blamed benchopt's timeout for it."""
     df = benchopt_rows()
-    df = df[~((df["solver_name"] == "LISTA[n_layers=3]") & (df["stop_val"] > 1))]  # timeout at 1
+    df = df[~((df["solver_name"] == "LISTA[n_layers=3]") & (df["stop_val"] > 1))]
+    df["objective_end_reason"] = None
+    df.loc[(df["solver_name"] == "LISTA[n_layers=3]") & (df["stop_val"] == 1), "objective_end_reason"] = \
+        "no_progress:value"
     config = tmp_path / "quick.yml"
-    config.write_text("solver:\n  - ISTA[step=1.0]\n  - LISTA\n  - FISTA[step=[1.0,0.5]]\n"
-                      "dataset:\n  - toy\n")
+    config.write_text("max-runs: 3\ntimeout: 100\nsolver:\n  - ISTA[step=1.0]\n  - LISTA\n"
+                      "  - FISTA[step=[1.0,0.5]]\ndataset:\n  - toy\n")
     expected = expected_from_config(config)
     assert expected == {"solver": ["ISTA", "LISTA", "FISTA"], "dataset": ["toy"]}
-    found = problems(tidy(df), expected)
-    text = "\n".join(found["solver"] + ": " + found["problem"])
-    assert "FISTA: missing" in text
-    assert "LISTA[n_layers=3]: reached 2 of 4 budgets" in text
-    assert len(found) == 2
+    assert run_limits(config) == {"max_runs": 3, "timeout": 100.0}
+    found = problems(tidy(df), expected, run_limits(config), budgets=(16,))
+    assert list(found["solver"]) == ["FISTA"] and "missing" in found["problem"].iloc[0]
+    ends = curve_ends(tidy(df), run_limits(config)).set_index("solver")["end"]
+    assert ends.to_dict() == {"ISTA[step=1.0]": "max-runs reached", "LISTA[n_layers=3]": "no progress on value"}
+
+
+def ended_rows():
+    """Four curves, each ended for another reason, as the suite's criteria record it."""
+    solvers = {"ISTA[step=1.0]": "max_runs", "FISTA[step=1.0]": "no_progress:value",
+               "LISTA[n_layers=16,n_steps=50]": "timeout", "SLISTA[n_layers=16,n_steps=50]": "no_progress:nmse_db"}
+    df = benchopt_rows(solvers=list(solvers), budgets=(0, 1, 2, 4, 9, 13, 16, 24))
+    df["objective_trained_depth"] = np.where(df["objective_n_params"] > 0, 16, 0)
+    df["objective_train_steps"] = np.where(df["objective_n_params"] > 0, 50, 0)
+    df["objective_train_diverged"] = False
+    df["p_solver_n_steps"] = np.where(df["objective_n_params"] > 0, 50.0, np.nan)
+    df = df[~((df["solver_name"] == "LISTA[n_layers=16,n_steps=50]") & (df["stop_val"] > 9))]  # cut at 9
+    slista = df["solver_name"] == "SLISTA[n_layers=16,n_steps=50]"
+    df.loc[slista, ["objective_train_diverged", "objective_train_steps"]] = [True, 1]
+    df["objective_end_reason"] = None
+    for solver, reason in solvers.items():
+        last = df.index[df["solver_name"] == solver][-1]
+        df.loc[last, "objective_end_reason"] = reason
+    return df
+
+
+def test_end_reasons_and_only_real_problems():
+    table = tidy(ended_rows())
+    ends = curve_ends(table).set_index("solver")
+    assert ends["end"].to_dict() == {
+        "FISTA[step=1.0]": "no progress on value", "ISTA[step=1.0]": "max-runs reached",
+        "LISTA[n_layers=16,n_steps=50]": "timeout", "SLISTA[n_layers=16,n_steps=50]": "no progress on nmse_db"}
+    assert ends.loc["LISTA[n_layers=16,n_steps=50]", "last_budget"] == 9
+    found = problems(table, budgets=(16,)).set_index("solver")["problem"]
+    assert set(found.index) == {"LISTA[n_layers=16,n_steps=50]", "SLISTA[n_layers=16,n_steps=50]"}
+    assert found["LISTA[n_layers=16,n_steps=50]"] == "cut by the timeout at budget 9, before budget 16"
+    assert found["SLISTA[n_layers=16,n_steps=50]"].startswith("training diverged after 1 step:")
+
+
+def test_a_timeout_past_every_reported_budget_is_no_problem_and_the_fallback_uses_the_config():
+    df = ended_rows()
+    df = df[df["solver_name"] == "ISTA[step=1.0]"].assign(objective_end_reason="timeout")
+    assert problems(tidy(df), budgets=(16,)).empty
+    df["objective_end_reason"] = None  # an older result file: no record, the run's limits decide
+    df = df[df["stop_val"] <= 4]
+    limits = {"max_runs": 25, "timeout": float(df["time"].sum())}
+    assert curve_ends(tidy(df), limits)["end"].tolist() == ["timeout"]
+    assert "cut by the timeout at budget 4" in problems(tidy(df), limits=limits, budgets=(16,))["problem"].iloc[0]
+    assert curve_ends(tidy(df), {"max_runs": 25, "timeout": 1e3})["end"].tolist() == ["not recorded"]
+    assert curve_ends(tidy(df), {"max_runs": 3, "timeout": None})["end"].tolist() == ["max-runs reached"]
+
+
+def test_a_learned_layer_before_the_trained_depth_overshooting_is_no_problem():
+    """A continuation-trained network's first layers may blow F up (later layers correct them):
+    not a problem of the run; a divergence at or past the trained depth is."""
+    df = ended_rows()
+    df = df[df["solver_name"] == "ISTA[step=1.0]"].assign(solver_name="SLISTA[n_layers=16,n_steps=50]",
+                                                          objective_trained_depth=16, objective_n_params=16,
+                                                          objective_train_steps=50, objective_end_reason=None)
+    early = df["stop_val"] == 1
+    df.loc[early, ["objective_diverged", "objective_value"]] = [True, np.nan]
+    assert problems(tidy(df), budgets=(16,)).empty
+    df.loc[df["stop_val"] == 24, ["objective_diverged", "objective_value"]] = [True, np.nan]
+    found = problems(tidy(df), budgets=(16,))["problem"].tolist()
+    assert found == ["diverged from budget 24 (1 of 8 budgets)"]
+
+
+def test_an_untrained_model_is_a_problem():
+    df = ended_rows()
+    df.loc[df["solver_name"] == "SLISTA[n_layers=16,n_steps=50]", ["objective_train_diverged",
+                                                                  "objective_train_steps"]] = [False, 0]
+    found = problems(tidy(df), budgets=(16,)).set_index("solver")["problem"]
+    assert found["SLISTA[n_layers=16,n_steps=50]"] == "untrained: 0 of 50 training steps done"
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
@@ -112,7 +186,7 @@ def test_cli_reports_the_rest_of_a_partial_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ADMM | toy" in out and "missing" in out
     assert "ISTA[step=3.0]" in out and "diverged from budget 1" in out
-    assert "LISTA[n_layers=3]" in out                      # the healthy solvers are still reported
+    assert "\nLISTA " in out                              # the healthy solvers are still reported
     table = pd.read_csv(path.with_suffix(".csv"))
     assert len(table) == 12 and figure.stat().st_size > 0
 
@@ -129,3 +203,80 @@ def test_a_curve_dropped_by_benchopt_is_reported_without_a_config():
     found = problems(tidy(df))
     assert list(zip(found["solver"], found["dataset"])) == [("ISTA[step=1.0]", "toy[n_test=8]")]
     assert "diverged" in found["problem"].iloc[0] and "failed" in found["problem"].iloc[0]
+
+
+LONG = {"ISTA[accelerated=False,step=1.0]": (False, 0.9), "ISTA[accelerated=True,step=1.0]": (False, 0.8),
+        "ADMM[rho=0.1]": (False, 0.85),
+        "SLISTA[continuation=False,loss=unsupervised,lr=0.01,n_layers=16,n_steps=100,stagewise=False]": (True, 0.7),
+        "ALISTA[loss=supervised,lr=0.01,n_layers=16,n_steps=100,stagewise=False,support_selection=True]": (True, 0.6)}
+
+
+def lasso_like_rows(learned_rate=None, datasets=("compressed-sensing[n_atoms=500,n_measurements=250,n_test=256]",
+                                                 "equiregularized[n_atoms=256,n_dim=64,n_test=256]")):
+    """Two data sets, classical and learned curves at benchopt's budgets (learned: landing on 16)."""
+    rows = []
+    for d in datasets:
+        for s, (learned, rate) in LONG.items():
+            rate = learned_rate if learned and learned_rate is not None else rate
+            budgets = (0, 1, 2, 3, 4, 6, 9, 13, 16, 24) if learned else (0, 1, 2, 3, 4, 6, 9, 13, 19, 28)
+            for b in budgets:
+                rows.append({"solver_name": s, "dataset_name": d, "objective_name": OBJ, "idx_rep": 0,
+                             "stop_val": b, "time": 1e-3 * (b + 1), "objective_value": 1.0 + rate ** b,
+                             "objective_suboptimality": rate ** b, "objective_rel_suboptimality": rate ** b,
+                             "objective_nmse_db": 10 * np.log10(rate ** b + 1e-3), "objective_diverged": False,
+                             "objective_train_time": 12.5 if learned else 0.0,
+                             "objective_n_params": 32 if learned else 0,
+                             "objective_trained_depth": 16 if learned else 0,
+                             "objective_train_steps": 100 if learned else 0,
+                             "objective_train_diverged": False, "objective_train_stopped_early": False,
+                             "objective_trained_metric": ("nmse_db" if s.startswith("ALISTA") else "value")
+                             if learned else "",
+                             "objective_end_reason": "max_runs" if b == budgets[-1] else None})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("budgets", [(16,), (4, 16)])
+def test_summary_tables_short_labels_one_per_dataset_within_120_columns(budgets):
+    tables = report_mod.setting_tables(tidy(lasso_like_rows()), budgets)
+    assert len(tables) == 2
+    assert tables[0][0].startswith("== compressed-sensing · lasso ==")
+    for lines in tables:
+        assert max(len(line) for line in lines) <= 120, "\n".join(lines)
+        body = "\n".join(lines)
+        for label in ("ISTA[accelerated=False]", "ISTA[accelerated=True]", "ADMM ", "SLISTA ", "ALISTA "):
+            assert "\n" + label in body, body
+        assert "stagewise" not in body and "n_atoms" not in body
+        assert "  100  " in body and "max-runs reached" in body
+    wide = report_mod.setting_tables(tidy(lasso_like_rows()), (1, 2, 4, 8, 16))
+    assert max(len(line) for lines in wide for line in lines) <= 120
+
+
+def test_first_line_names_the_winner_its_budget_and_training_time():
+    lines = report_mod.answer(tidy(lasso_like_rows()))
+    assert " ".join(line.strip() for line in lines[:2]) == (
+        "ANSWER: ALISTA beats all classical solvers at 16 iterations on compressed-sensing (NMSE -28.9 vs -18.1 dB, "
+        "best: ISTA[accelerated=True] at 19), trained 12.5 s; 3 more wins below.")
+    assert all(len(line) <= 120 for line in lines)
+    assert any(line.startswith("  equiregularized: SLISTA at 16 (F-F* 0.00332, trained 12.5 s) beats all 3 "
+                               "classical solvers") for line in lines)
+
+
+def test_first_line_says_plainly_when_no_learned_solver_wins():
+    lines = report_mod.answer(tidy(lasso_like_rows(learned_rate=0.95)))
+    assert lines[0].startswith("ANSWER: no learned solver beats a classical one at its trained depth in this run")
+    df = lasso_like_rows()
+    df.loc[df["solver_name"].str.startswith(("ALISTA", "SLISTA")), "objective_train_diverged"] = True
+    assert report_mod.answer(tidy(df))[0] == ("ANSWER: no learned solver beats a classical one in this run: only "
+                                              "failed trainings do (see PROBLEMS).")
+    classical = df[~df["solver_name"].str.startswith(("ALISTA", "SLISTA"))]
+    assert report_mod.answer(tidy(classical)) == ["ANSWER: nothing to compare: this run has no learned solver."]
+
+
+def test_a_classical_curve_the_timeout_cut_short_is_not_beaten():
+    df = lasso_like_rows(datasets=("cs[n_test=4]",))
+    cut = df["solver_name"].str.startswith("ADMM") & (df["stop_val"] > 9)
+    df = df[~cut]
+    df.loc[df["solver_name"].str.startswith("ADMM") & (df["stop_val"] == 9), "objective_end_reason"] = "timeout"
+    found = {r["solver"].split("[")[0]: r for r in report_mod.comparisons(tidy(df))}
+    beaten = [c.split("[")[0] for c, _, _ in found["ALISTA"]["beaten"]]
+    assert beaten == ["ISTA", "ISTA"] and found["ALISTA"]["budget"] == 16

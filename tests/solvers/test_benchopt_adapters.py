@@ -13,7 +13,8 @@ from l2obench.solvers.benchopt_adapters import ClassicalSolver, LearnedSolver
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 from l2obench.solvers.unrolled.lasso.slista import SLISTA
 
-LASSO = Path(__file__).resolve().parents[2] / "benchmarks" / "lasso"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+LASSO = BENCHMARKS / "lasso"
 
 
 def objective_dict():
@@ -49,8 +50,11 @@ def test_benchopt_parameters_reach_the_fit_pipeline(monkeypatch, tmp_path):
     assert seen["loss"].kind == "unsupervised" and not seen["stagewise"]
     result = solver.get_result() if solver.run(4) is None else None
     assert result["Z"].shape == (8, 20)
-    assert set(result) == {"Z", "train_time", "n_params", "trained_depth", "train_diverged"}
+    assert set(result) == {"Z", "train_time", "n_params", "trained_depth", "train_diverged", "train_steps",
+                           "train_stopped_early", "trained_metric"}
     assert result["trained_depth"] == 2 and result["n_params"] == 2 and result["train_diverged"] is False
+    assert result["train_steps"] == 3 and result["train_stopped_early"] is False
+    assert result["trained_metric"] == "value" and solver.trained_depth() == 2
 
 
 def test_a_diverged_training_is_reported(monkeypatch, tmp_path):
@@ -59,7 +63,8 @@ def test_a_diverged_training_is_reported(monkeypatch, tmp_path):
                      continuation=False)
     solver.set_objective(**objective_dict())
     solver.run(2)
-    assert solver.get_result()["train_diverged"] is True
+    result = solver.get_result()
+    assert result["train_diverged"] is True and result["train_steps"] < 20
     assert not list(tmp_path.glob("*.pt")), "a diverged training must not be cached"
 
 
@@ -98,3 +103,34 @@ def test_learned_solver_needs_a_model_class():
 
     with pytest.raises(TypeError):
         NoModel.get_instance().make_model()
+
+
+@pytest.mark.parametrize("bench, name, params, metric", [
+    ("lasso", "ALISTA", dict(loss="supervised"), "nmse_db"),
+    ("lasso", "SLISTA", dict(loss="semi-supervised"), "nmse_lasso_db"),
+    ("lasso", "SLISTA", dict(loss="unsupervised"), "value"),
+    ("tv_deconvolution", "LPGD-Taut", {}, "value"),
+    ("sparse_analysis", "implicit-admm", {}, "value"),
+])
+def test_each_benchmark_declares_the_metric_each_loss_trains_for(bench, name, params, metric):
+    cls = next(s for s in Benchmark(BENCHMARKS / bench).get_solvers() if s.name == name)
+    assert cls.get_instance(**params).trained_metric() == metric
+
+
+def test_an_undeclared_loss_is_a_clear_error():
+    cls = next(s for s in Benchmark(BENCHMARKS / "tv_deconvolution").get_solvers() if s.name == "LPGD-Taut")
+    # checked when benchopt creates the solver, before anything runs
+    with pytest.raises(ValueError, match="loss='supervised' has no metric in this benchmark's trained_metrics"):
+        cls.get_instance(loss="supervised", all_layers=False)
+
+
+def test_sparse_analysis_classical_solvers_run_to_max_runs():
+    """Its value (error to x*) may rise while ADMM converges: no progress criterion for them."""
+    from l2obench.solvers.stopping import ClassicalCriterion, TrainedDepthCriterion
+
+    solvers = {s.name: s for s in Benchmark(BENCHMARKS / "sparse_analysis").get_solvers()}
+    admm = solvers["linearized-admm"].get_instance(transform="identity")
+    assert isinstance(admm._stopping_criterion, ClassicalCriterion)
+    crit = admm._stopping_criterion.get_runner_instance(solver=admm, max_runs=3)
+    assert crit.key_to_monitor_ is None and crit.check_convergence([]) == (False, 0)
+    assert isinstance(solvers["implicit-admm"]._stopping_criterion, TrainedDepthCriterion)

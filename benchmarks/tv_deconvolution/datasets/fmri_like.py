@@ -1,14 +1,16 @@
-from benchopt import BaseDataset
+from l2obench.datasets.benchopt_checks import BenchmarkDataset
+from l2obench.datasets.tv_deconvolution import check_fmri_like, make_fmri_like
 
-from l2obench.datasets.tv_deconvolution import make_fmri_like
 
-
-class Dataset(BaseDataset):
+class Dataset(BenchmarkDataset):
     """Voxel-like BOLD series: block/event neural activity ⊛ canonical HRF (TR 0.735 s) + noise."""
 
     name = "fmri-like"
     parameters = {"n_train": [2000], "n_test": [256], "n_times": [250], "design": ["mixed"], "snr": [10.0]}
     test_parameters = {"n_train": [40], "n_test": [8], "n_times": [40]}
+
+    def check_parameters(self, n_train, n_test, n_times, design, snr):
+        check_fmri_like(n_train, n_test, n_times, design, snr)
 
     def get_data(self):
         data = make_fmri_like(self.n_train, self.n_test, self.n_times, self.design, self.snr,

@@ -1,15 +1,17 @@
-from benchopt import BaseDataset
+from l2obench.datasets.benchopt_checks import BenchmarkDataset
+from l2obench.datasets.tv_deconvolution import check_tv_synthetic, make_tv_synthetic
 
-from l2obench.datasets.tv_deconvolution import make_tv_synthetic
 
-
-class Dataset(BaseDataset):
+class Dataset(BenchmarkDataset):
     """Gaussian measurements of TV-sparse signals; (8, 5) is the paper's small setting."""
 
     name = "tv-synthetic"
     parameters = {"n_train": [2000], "n_test": [500], "n_dim, n_measurements": [(8, 5), (100, 50)],
                   "p_jump": [0.3], "noise": [0.1]}
     test_parameters = {"n_train": [40], "n_test": [8], "n_dim, n_measurements": [(8, 5)]}
+
+    def check_parameters(self, n_train, n_test, n_dim, n_measurements, p_jump, noise):
+        check_tv_synthetic(n_train, n_test, n_dim, n_measurements, p_jump, noise)
 
     def get_data(self):
         data = make_tv_synthetic(self.n_train, self.n_test, self.n_dim, self.n_measurements, self.p_jump,

@@ -135,6 +135,11 @@ def test_solve_names_the_bad_input(name):
         model.solve(X, lmbd, -1)
     with torch.no_grad(), pytest.raises(ValueError, match="X"):
         model(bad, lmbd)
+    # forward checks with gradients on too (torch's default): NaN in, no silent NaN out
+    with pytest.raises(ValueError, match="X contains NaN"):
+        model(bad, lmbd)
+    with pytest.raises(ValueError, match="X must hold at least one signal"):
+        model(X[:0], lmbd[:0])
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)
