@@ -30,6 +30,18 @@ from l2obench.solvers.params import param_names
 from l2obench.solvers.stopping import ClassicalCriterion, TrainedDepthCriterion
 from l2obench.solvers.training import TrainConfig
 
+def benchopt_seed(config_seed, component, repetition=0):
+    """The seed ``get_seed(use_repetition=True)`` returns to a ``component`` ('Dataset', 'Objective',
+    'Solver') in repetition ``repetition`` of a benchopt run whose config says ``seed: config_seed``.
+
+    A script that draws the data and trains with these seeds computes exactly what ``benchopt run``
+    computes (the paper scripts do: their numbers and the parquet agree).
+    """
+    from benchopt.utils.run_context import RunContext
+
+    return RunContext(base_seed=str(config_seed), repetition=repetition).get_seed(component, use_repetition=True)
+
+
 CONTINUATION_DEPTHS = (1, 2, 3, 5, 8, 12, 16)  # Ablin et al.'s depths; then the model's own
 VAL_MAX = 1024  # held-out training samples for early stopping / HyperLISTA's grid search
 

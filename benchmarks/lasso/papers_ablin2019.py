@@ -44,7 +44,7 @@ def run_ablin(args):
     rows, results = [], {}
     for ds, loader in LOADERS.items():
         n_train, n_test = SIZES[args.scale][ds]
-        data = loader(n_train, n_test, seed=0)
+        data = loader(n_train, n_test, seed=args.data_seed)
         D, X, X_te = data.D.float(), data.X_train.float(), data.X_test.float()
         for reg in REGS:
             lmbd, lmbd_te = reg * lambda_max(D, X), reg * lambda_max(D, X_te)

@@ -26,12 +26,12 @@ def run_chen(args):
     keys = args.models or [label for label, _, _, _ in CHEN_MODELS]
     for snr in args.snr:
         snr_val = None if snr == "none" else float(snr)
-        data = make_compressed_sensing(**SIZES[args.scale], snr=snr_val, seed=0)
+        data = make_compressed_sensing(**SIZES[args.scale], snr=snr_val, seed=args.data_seed)
         D, X, Z = data.D.float(), data.X_train.float(), data.Z_train.float()
         X_te, Z_te = data.X_test.float(), data.Z_test.float()
         lmbd, lmbd_te = REG * lambda_max(D, X), REG * lambda_max(D, X_te)
         curves, rows, models = {}, [], {}
-        done = out_file(f"chen2018_snr{snr}_classical", "json")   # the classical curves, once
+        done = out_file(f"chen2018_snr{snr}_classical_data{args.data_seed}", "json")   # the classical curves, once
         if done.exists():
             curves.update(json.loads(done.read_text()))
         for reg in CLASSIC_REGS:

@@ -22,6 +22,7 @@ import pandas as pd
 from l2obench.objectives.lasso import LassoProblem, lambda_max, lasso_value  # noqa: F401 (used by the papers_* scripts)
 from l2obench.objectives.metrics import nmse_db  # noqa: F401 (used by the papers_* scripts)
 from l2obench.solvers import fit as fit_pipeline
+from l2obench.solvers.benchopt_adapters import benchopt_seed
 from l2obench.solvers.classical.lasso_sklearn import SklearnLasso
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 from l2obench.solvers.classical.reference import certified_solve
@@ -70,8 +71,9 @@ ABLIN_MODELS = [("slista", dict(n_steps=600, lr=1e-2)),
 
 
 def fit(name, D, X, lmbd, Z=None, *, loss, n_layers, n_steps=1, lr=1e-3, stagewise=False,
-        val_fraction=0.1, seed=0, batch_size=64, init_from=None, **hyper):
+        val_fraction=0.1, seed=None, batch_size=64, init_from=None, **hyper):
     """Train one model through the suite's loop and cache; return (model, row)."""
+    seed = benchopt_seed(0, "Solver") if seed is None else seed  # as `benchopt run` with `seed: 0`
     model = make_model(name, n_layers=n_layers, **hyper)
     config = TrainConfig.for_budget(n_steps, lr=lr, batch_size=batch_size, seed=seed, n_evals=5 if stagewise else 20)
     t0 = time.perf_counter()
@@ -113,9 +115,13 @@ def main():
     parser.add_argument("--models", nargs="+", default=None, help="subset of model keys")
     parser.add_argument("--loss", choices=["unsupervised", "semi-supervised"], default="unsupervised",
                         help="ablin: training loss (outputs of another loss than the paper's are suffixed)")
+    parser.add_argument("--data-seed", default="benchopt",
+                        help="'benchopt' (default): the data sets `benchopt run` draws with `seed: 0`, so that the "
+                             "numbers equal the parquet's; or an integer (the tables of earlier sessions used 0)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1 is fastest on a shared machine)")
     args = parser.parse_args()
+    args.data_seed = benchopt_seed(0, "Dataset") if args.data_seed == "benchopt" else int(args.data_seed)
     set_torch_threads(args.threads)
     from papers_ablin2019 import run_ablin
     from papers_chen2018 import run_chen
