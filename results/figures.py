@@ -275,6 +275,7 @@ def break_even_figure(summary):
             words, color = _verdict(data["status"].iloc[i])
             ax.text(0.01, i, words, va="center", fontsize=7, color=color, transform=ax.get_yaxis_transform())
     ax.set_yticks(y, data["pair"], fontsize=6)
+    ax.grid(axis="y", visible=False)  # a horizontal grid line would strike through the text rows
     top = high[finite].max() if finite.any() else 10.0
     left = min(1.0, low[finite].min() / 2) if finite.any() else 1.0
     spread = data["timing_spread"].dropna().astype(str)
