@@ -225,6 +225,12 @@ class CompositeProblem:
             return self
         raise NotImplementedError(f"{type(self).__name__}.double(): build the problem on a float64 operator.")
 
+    def analysis_matrix(self):
+        """The penalty's :math:`K` as a matrix (the identity when ``penalty.K`` is None), for the
+        splitting methods."""
+        K = self.penalty.K
+        return torch.eye(self.A.shape[1], dtype=self.A.dtype) if K is None else K
+
     def to_output(self, Z):
         """The signal an iterate stands for (the identity; a synthesis form maps codes to signals)."""
         return Z

@@ -44,13 +44,12 @@ class ADMM:
         ``callback(k, z)``, if given, is called after each iteration k = 1..n_iter; returning
         ``True`` stops the solver.
         """
-        rel_rho = check_real("rho", self.rho, low=0.0, low_open=True)
+        self.check()
         n_iter = check_int("n_iter", n_iter, low=0)
         X, lam, w = problem.check_inputs(X, lmbd, z0)
         penalty, A = problem.penalty, problem.A
-        n = A.shape[1]
-        rho = rel_rho * problem.datafit.lipschitz / penalty.K_norm2
-        K = torch.eye(n, dtype=A.dtype) if penalty.K is None else penalty.K
+        rho = self.rho * problem.datafit.lipschitz / penalty.K_norm2
+        K = problem.analysis_matrix()
         inv = torch.cholesky_inverse(torch.linalg.cholesky(problem.datafit.gram + rho * (K.T @ K)))
         q = X @ A @ inv
         identity = penalty.K is None

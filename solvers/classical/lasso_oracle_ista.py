@@ -45,7 +45,7 @@ class OracleISTA:
     def solve(self, problem, X, lmbd, n_iter, z0=None):
         """Run ``n_iter`` iterations from ``z0`` (default 0) on a :class:`~l2obench.objectives.lasso.LassoProblem`;
         returns Z (B, n)."""
-        n_power = check_int("n_power", self.n_power, low=1)
+        n_power = self.check().n_power
         n_iter = check_int("n_iter", n_iter, low=0)
         if getattr(problem.penalty, "weights", None) is not None or problem.penalty.K is not None:
             raise ValueError("OracleISTA solves the unweighted Lasso only.")

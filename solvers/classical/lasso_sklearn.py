@@ -40,8 +40,7 @@ class SklearnLasso:
 
         ``problem`` is an unweighted :class:`~l2obench.objectives.lasso.LassoProblem`.
         """
-        check_choice("method", self.method, ("cd", "lars"))
-        tol = check_real("tol", self.tol, low=0.0)
+        tol = self.check().tol
         n_iter = check_int("n_iter", n_iter, low=0)
         if getattr(problem.penalty, "weights", None) is not None or problem.penalty.K is not None:
             raise ValueError("SklearnLasso solves the unweighted Lasso only.")

@@ -41,14 +41,14 @@ class PDHG:
         ``callback(k, z)``, if given, is called after each iteration k = 1..n_iter; returning
         ``True`` stops the solver.
         """
-        check_real("tau", self.tau, low=0.0, low_open=True)
+        self.check()
         n_iter = check_int("n_iter", n_iter, low=0)
         X, lam, z = problem.check_inputs(X, lmbd, z0)
         penalty, A = problem.penalty, problem.A
         n = A.shape[1]
         if getattr(penalty, "weights", None) is not None:
             raise ValueError("PDHG: a weighted ℓ1 penalty is not supported (use the analysis form).")
-        K = torch.eye(n, dtype=A.dtype) if penalty.K is None else penalty.K
+        K = problem.analysis_matrix()
         tau = self.tau / problem.datafit.lipschitz
         sigma = 1.0 / (penalty.K_norm2 * tau)
         inv = torch.linalg.inv(torch.eye(n, dtype=A.dtype) + tau * problem.datafit.gram)  # symmetric
