@@ -28,7 +28,9 @@ _PREFLIGHT = "l2obench_preflight"
 
 
 def _configuration_name(klass, parameters):
-    return f"{klass.name}[{','.join(f'{k}={v}' for k, v in sorted(parameters.items()))}]"
+    # as the solver adapters name themselves: device=cpu (the default) left out
+    shown = {k: v for k, v in parameters.items() if not (k == "device" and v == "cpu")}
+    return f"{klass.name}[{','.join(f'{k}={v}' for k, v in sorted(shown.items()))}]"
 
 
 def check_configurations(datasets=(), objectives=(), solvers=()):

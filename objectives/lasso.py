@@ -17,7 +17,7 @@ The dual certifies reference solves: for
 """
 import torch
 
-from l2obench.objectives.problem import CompositeProblem, L1Penalty, QuadraticDatafit
+from l2obench.objectives.problem import CompositeProblem, L1Penalty, QuadraticDatafit, on_device
 from l2obench.objectives.validation import lambda_column
 
 
@@ -40,6 +40,11 @@ class LassoProblem(CompositeProblem):
         weights = self.penalty.weights
         return self if self.A.dtype == torch.float64 else \
             LassoProblem(self.A.double(), None if weights is None else weights.double())
+
+    def to(self, device):
+        weights = self.penalty.weights
+        return self if on_device(self.A, device) else \
+            LassoProblem(self.A.to(device), None if weights is None else weights.to(device))
 
     @property
     def D(self):

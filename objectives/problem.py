@@ -45,6 +45,12 @@ def residual_forward(X, A, W, scale=None):
     return forward
 
 
+def on_device(tensor, device):
+    """Whether ``tensor`` is on ``device`` (``'cuda'`` matches every cuda index)."""
+    device = torch.device(device)
+    return tensor.device == device or (device.index is None and tensor.device.type == device.type)
+
+
 class QuadraticDatafit:
     r""":math:`f(z; x) = \tfrac12\|x - Az\|_2^2` for rows ``X`` (B, m), ``Z`` (B, n).
 
@@ -95,11 +101,19 @@ class QuadraticDatafit:
         ``addmm`` epilogue, so a proximal-gradient iteration costs its products plus the prox.
         """
         m, n = self.A.shape
-        if form == "gram" or (form == "auto" and n < 2 * m):
-            W_x, W_z = self.step_weights(alpha)
+        gram = form == "gram" or (form == "auto" and n < 2 * m)
+        # the weights of the last (A, α, form) are kept: a solver that works through its batch in
+        # blocks of rows asks for the same step once per block
+        key = (self.A, float(alpha), gram)
+        cached = getattr(self, "_step_cache", None)
+        if cached is None or cached[0][0] is not key[0] or cached[0][1:] != key[1:]:
+            weights = self.step_weights(alpha) if gram else (None, self.A.T.contiguous())
+            self._step_cache = cached = (key, weights)
+        if gram:
+            W_x, W_z = cached[1]
             return gram_forward(X @ W_x, W_z)
         # residual_forward's formula with its two products fused into preallocated buffers
-        At, r = self.A.T.contiguous(), torch.empty_like(X)
+        At, r = cached[1][1], torch.empty_like(X)
         return lambda y, out=None: torch.addmm(y, torch.addmm(X, y, At, beta=-1, out=r), self.A,
                                                alpha=-alpha, out=out)
 
@@ -224,6 +238,13 @@ class CompositeProblem:
         if self.A.dtype == torch.float64:
             return self
         raise NotImplementedError(f"{type(self).__name__}.double(): build the problem on a float64 operator.")
+
+    def to(self, device):
+        """The same problem with its tensors on ``device`` (a solver's device, moved once by the benchopt
+        adapters); subclasses built from their operator alone say how."""
+        if on_device(self.A, device):
+            return self
+        raise NotImplementedError(f"{type(self).__name__}.to(device): build the problem on an operator on {device}.")
 
     def analysis_matrix(self):
         """The penalty's :math:`K` as a matrix (the identity when ``penalty.K`` is None), for the

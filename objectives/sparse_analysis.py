@@ -19,7 +19,7 @@ import math
 import torch
 
 from l2obench.objectives.metrics import relative_error
-from l2obench.objectives.problem import AnalysisL1
+from l2obench.objectives.problem import AnalysisL1, on_device
 from l2obench.objectives.validation import check_real, check_tensor
 
 CERTIFICATE_LEVELS = (68.0, 95.0)
@@ -73,6 +73,11 @@ class SparseAnalysisProblem:
 
     def fingerprint_tensors(self):
         return [self.A, self.penalty.K]
+
+    def to(self, device):
+        """The same problem with ``A`` and Θ on ``device``."""
+        return self if on_device(self.A, device) else \
+            SparseAnalysisProblem(self.A.to(device), self.penalty.K.to(device))
 
 
 def _check_nonzero(name, matrix):

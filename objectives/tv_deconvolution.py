@@ -25,7 +25,7 @@ iterate, :math:`v` is the residual :math:`x - Hz` made orthogonal to :math:`H\ma
 import torch
 
 from l2obench.objectives.lasso import LassoProblem
-from l2obench.objectives.problem import CompositeProblem, QuadraticDatafit
+from l2obench.objectives.problem import CompositeProblem, QuadraticDatafit, on_device
 from l2obench.objectives.prox import soft_threshold
 from l2obench.objectives.tv_prox import ProxWarmStart, prox_tv
 from l2obench.objectives.validation import lambda_column
@@ -85,6 +85,12 @@ class TVProblem(CompositeProblem):
     def double(self):
         return self if self.A.dtype == torch.float64 else TVProblem(self.H.double())
 
+    def to(self, device):
+        if on_device(self.A, device):
+            return self
+        with torch.device(device):  # the difference matrix K is built on the device too
+            return TVProblem(self.H.to(device))
+
     @property
     def H(self):
         return self.datafit.A
@@ -136,6 +142,12 @@ class TVSynthesisProblem(LassoProblem):
 
     def double(self):
         return self if self.A.dtype == torch.float64 else TVSynthesisProblem(self.H.double())
+
+    def to(self, device):
+        if on_device(self.A, device):
+            return self
+        with torch.device(device):  # the integration matrix and the weights are built on the device too
+            return TVSynthesisProblem(self.H.to(device))
 
     def to_output(self, U):
         return to_analysis(U)

@@ -16,21 +16,29 @@ of size B(n−1) and solved by one LAPACK ``gtsv`` call, so there is no Python l
 (the loop is over active-set updates, typically a handful). Given the active set (the jumps of
 the solution and their signs, :math:`w_i=\pm\mu`), the solution is recomputed segment by
 segment, :math:`z_S = \mathrm{mean}_S(y - \nabla^\top w_{\text{act}})`, so it is piecewise constant
-to the last bit. This replaces the taut-string / Condat (2013) direct algorithm, which is
-sequential per sample and too slow in pure Python; the result is the same point.
+to the last bit.
+
+**Default: Condat's direct algorithm** (IEEE SPL 2013), compiled with numba, in
+:mod:`~l2obench.objectives.tv_prox_condat`: one O(n) scan per signal. On 8000 fMRI-like signals of
+250 frames it takes 40 ms against 700 ms for the active-set method (200 ms warm-started), on
+1000 signals of 8 samples 0.2 ms against 1.7 ms (one thread); the first call of a process pays
+about 0.3 s for numba's import and its on-disk cache (0.9 s when it compiles).
+The active set (the jumps of its solution, with their signs) is read off its exactly piecewise
+constant solution, so the Jacobian below is the same. Without numba the active-set method runs.
 
 **Jacobian** (used by LPGD-Taut, Cherkaoui, Sulam & Moreau, NeurIPS 2020, Prop. 3.2). On the
 segments :math:`S` of the solution, :math:`z = P_S(y) + \mu\, v` with :math:`P_S` the averaging
 over each segment and :math:`v = -P_S(\nabla^\top s)` (``s`` the jump signs), so
 :math:`\partial z/\partial y = P_S` and :math:`\partial z/\partial\mu = v`.
 """
+import importlib.util
 import warnings
 
 import numpy as np
 import torch
 from scipy.linalg.lapack import dgtsv as _gtsv
 
-from l2obench.objectives.validation import check_int, check_tensor
+from l2obench.objectives.validation import check_choice, check_int, check_tensor
 
 
 def _as_batch_lam(lam, batch):
@@ -223,17 +231,22 @@ class _ProxTVFunction(torch.autograd.Function):
     """``z = prox_{lam TV}(y)`` with the closed-form Jacobian (segment averaging)."""
 
     @staticmethod
-    def forward(ctx, y, lam, warm):
+    def forward(ctx, y, lam, warm, method):
         y_np = y.detach().cpu().numpy().astype(np.float64)
         lam_np = lam.detach().cpu().numpy().astype(np.float64)
-        z, signs = prox_tv_numpy(y_np, lam_np, return_signs=True, init=None if warm is None else warm.signs)
+        if method == "condat":
+            z, signs = _condat(y_np, _as_batch_lam(lam_np, y_np.shape[0]))
+        else:
+            z, signs = prox_tv_numpy(y_np, lam_np, return_signs=True, init=None if warm is None else warm.signs)
         if warm is not None:
             warm.signs = signs
+        ctx.lam_shape = lam.shape
+        if not any(ctx.needs_input_grad[:2]):  # no backward: the Jacobian's pieces are not needed
+            return torch.from_numpy(z).to(dtype=y.dtype, device=y.device)
         ids, counts = _segments(signs)
         v = -_segment_mean(_dt(signs.astype(np.float64)), ids, counts)  # dz/dlam
         ctx.save_for_backward(torch.from_numpy(ids), torch.from_numpy(counts).to(y.dtype),
                               torch.from_numpy(v).to(y.dtype))
-        ctx.lam_shape = lam.shape
         return torch.from_numpy(z).to(dtype=y.dtype, device=y.device)
 
     @staticmethod
@@ -247,10 +260,24 @@ class _ProxTVFunction(torch.autograd.Function):
             per_sample = (grad_z * v).sum(dim=1)
             grad_lam = per_sample.sum().reshape(ctx.lam_shape) if ctx.lam_shape.numel() == 1 \
                 else per_sample.reshape(ctx.lam_shape)
-        return grad_y, grad_lam, None
+        return grad_y, grad_lam, None, None
 
 
-def prox_tv(y, lam, warm_start=None):
+def _condat(y, lam):
+    """Condat's direct algorithm (:mod:`~l2obench.objectives.tv_prox_condat`), imported on first use
+    (it imports numba)."""
+    if y.shape[1] == 1:
+        return y.copy(), np.zeros((y.shape[0], 0), np.int8)
+    from l2obench.objectives.tv_prox_condat import prox_tv_condat  # noqa: PLC0415
+    return prox_tv_condat(y, lam)
+
+
+def default_method():
+    """``'condat'`` when numba is installed (the faster, see the module docstring), else ``'active_set'``."""
+    return "condat" if importlib.util.find_spec("numba") is not None else "active_set"
+
+
+def prox_tv(y, lam, warm_start=None, method=None):
     r"""Exact, batched, differentiable :math:`\mathrm{prox}_{\lambda TV}` of the rows of ``y``.
 
     Parameters
@@ -259,7 +286,10 @@ def prox_tv(y, lam, warm_start=None):
     lam : float or Tensor of shape (), (1,), (B,) or (B, 1)
         Non-negative threshold(s) :math:`\lambda`; a tensor may require grad.
     warm_start : ProxWarmStart, optional
-        Read and updated in place: the signs of the previous call start this one.
+        Updated in place with the jump signs; the active-set method starts from the previous ones.
+    method : {'condat', 'active_set'}, optional
+        Condat's direct algorithm (numba) or the active-set method; default :func:`default_method`.
+        Both give the exact prox (the same point to rounding, tested against BVLS).
 
     Returns
     -------
@@ -282,5 +312,6 @@ def prox_tv(y, lam, warm_start=None):
         raise ValueError(f"lam must be a scalar or hold one value per signal ({y.shape[0]}), got {lam.numel()}.")
     if not bool(torch.isfinite(lam).all()) or bool((lam < 0).any()):
         raise ValueError("lam must be finite and >= 0.")
-    z = _ProxTVFunction.apply(y, lam, warm_start)
+    method = default_method() if method is None else check_choice("method", method, ("condat", "active_set"))
+    z = _ProxTVFunction.apply(y, lam, warm_start, method)
     return z[0] if squeeze else z

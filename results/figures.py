@@ -53,6 +53,7 @@ PAPER_SCRIPTS = [
     ("lasso", ["benchmarks/lasso/reproduce_papers.py", "ablin", "--scale", "small"]),
     ("tv_deconvolution", ["benchmarks/tv_deconvolution/plot_paper_figures.py", "--quick"]),
     ("sparse_analysis", ["benchmarks/sparse_analysis/measure_cost.py", "--small", "--cost-only"]),
+    ("shortest_path", ["benchmarks/shortest_path/plot_regret_vs_grid.py", "--quick"]),
 ]
 
 

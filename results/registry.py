@@ -85,6 +85,7 @@ BENCHMARKS = {b.name: b for b in [
     Benchmark("sparse_analysis", "benchmarks/sparse_analysis/configs/quick.yml", accuracy="rel_error",
               instances=sparse_analysis_batch),
     Benchmark("tv_deconvolution", "benchmarks/tv_deconvolution/configs/quick.yml", accuracy="suboptimality"),
+    Benchmark("shortest_path", "benchmarks/shortest_path/configs/quick.yml", accuracy="regret", max_budget=1),
 ]}
 
 

@@ -4,7 +4,7 @@ A value passes when ``|new − baseline| <= atol + rtol · |baseline|`` (NaN mat
 The tolerance depends on what kind of metric it is (its *category*, from its name) and on how
 the row was computed (its *precision class*): a classical solver evaluated in float64 or
 float32, or a learned solver (whose weights come out of a training run) in float64 or float32.
-Times (``time_s``, ``train_time``) and memory are never compared: they measure the machine.
+Times (``time_s``, ``train_time``, ``time_to_best``) and memory are never compared: they measure the machine.
 
 Why these numbers. On the same machine and torch build every quick run is bit-identical (the
 reproducibility test checks it), so any slack is for another CPU (other BLAS kernels, other
@@ -81,7 +81,7 @@ CATEGORY = [
 ]
 
 # never compared: they measure the machine, not the algorithm
-NOT_COMPARED = {"time_s", "train_time", "peak_memory", "n_repetitions"}
+NOT_COMPARED = {"time_s", "train_time", "time_to_best", "peak_memory", "n_repetitions"}
 
 
 def category(metric):

@@ -18,12 +18,20 @@ Stopping (:mod:`l2obench.solvers.stopping`): classical adapters keep benchopt's 
 a learned adapter runs at least to its trained depth, then stops only when the metric it was
 trained for (``BenchmarkData.trained_metrics[loss]``) makes no progress. Both record why the
 curve ended in its last row.
+
+Device (:mod:`l2obench.solvers.device`): an adapter that lists ``device`` in its ``parameters``
+runs on it (default ``'cpu'``; a missing device fails in ``check_parameters``): the problem and the
+data move there once in ``set_objective``, a learned model is trained there (``fit(device=)``),
+``warm_up`` runs one iteration first (kernel selection), ``run`` ends with :func:`synchronize`
+(benchopt stops its clock when ``run`` returns) and ``get_result`` hands the result back on the
+CPU. ``device=cpu`` stays out of the parametrized name, so CPU curves keep their names.
 """
 from benchopt import BaseSolver
 
 from l2obench.datasets.benchopt_checks import CheckedParameters
 from l2obench.objectives.validation import check_choice
 
+from l2obench.solvers.device import default_device, prepare_device, resolve_device, synchronize, to_cpu, to_device
 from l2obench.solvers.fit import fit, fit_with_continuation
 from l2obench.solvers.losses import Loss
 from l2obench.solvers.params import param_names
@@ -69,7 +77,35 @@ class BenchmarkData:
         return (objective["X_train"], objective["lmbd_train"]), objective.get("Z_train"), None
 
 
-class ClassicalSolver(CheckedParameters, BenchmarkData, BaseSolver):
+class DeviceMixin:
+    """The ``device`` parameter of the solver adapters (read from benchopt's values, default cpu)."""
+
+    def device_name(self):
+        """The ``device`` benchopt set (``'cpu'`` when the adapter does not list it)."""
+        return self._parameters.get("device", "cpu")
+
+    def set_device(self):
+        """Resolve the device when the objective is set (float32 matmuls in full precision on cuda)."""
+        self.device_ = prepare_device(self.device_name())
+        self._warmup_done = False  # benchopt warms an instance up once; a new objective has other shapes
+        return self.device_
+
+    def warm_up(self):
+        """One untimed iteration before the timed runs (first-call kernel selection and allocation)."""
+        self.run_once(1)
+
+    def run(self, n_iter):
+        with default_device(self.device_):
+            self.result_ = self.solve(n_iter)
+        synchronize(self.device_)  # queued kernels belong to this run's time
+
+    def __repr__(self):
+        # benchopt's parametrized name without ``device=cpu``: CPU curves keep their names (and baselines)
+        params = {k: v for k, v in self._parameters.items() if not (k == "device" and v == "cpu")}
+        return self.name + (f"[{','.join(f'{k}={params[k]}' for k in sorted(params))}]" if params else "")
+
+
+class ClassicalSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
     """Adapter for a classical solver with ``solve(problem, *inputs, n_iter)``.
 
     Subclasses set ``name`` and ``parameters`` and implement ``make_solver()``; a solver that runs
@@ -86,6 +122,7 @@ class ClassicalSolver(CheckedParameters, BenchmarkData, BaseSolver):
     def check_parameters(self, **parameters):
         """Build the solver and check its hyper-parameters when benchopt creates the adapter, so that a
         bad value fails before any solver runs (``l2obench.datasets.benchopt_checks``)."""
+        resolve_device(self.device_name())
         solver = self.make_solver()
         if hasattr(solver, "check"):
             solver.check()
@@ -94,23 +131,24 @@ class ClassicalSolver(CheckedParameters, BenchmarkData, BaseSolver):
         return problem
 
     def set_objective(self, **objective):
-        self.problem_ = self.problem_form(objective["problem"])
-        self.inputs_ = self.test_inputs(objective)
+        device = self.set_device()
+        self.problem_ = to_device(self.problem_form(objective["problem"]), device)
+        self.inputs_ = to_device(self.test_inputs(objective), device)
         self.solver_ = self.make_solver()
 
-    def run(self, n_iter):
-        self.result_ = self.problem_.to_output(self.solver_.solve(self.problem_, *self.inputs_, n_iter))
+    def solve(self, n_iter):
+        return self.problem_.to_output(self.solver_.solve(self.problem_, *self.inputs_, n_iter))
 
     def get_result(self):
-        return {self.result_key: self.result_}
+        return {self.result_key: to_cpu(self.result_)}
 
 
-class LearnedSolver(CheckedParameters, BenchmarkData, BaseSolver):
+class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
     """Adapter for a learned model: ``model_class`` and ``parameters``, nothing else.
 
     ``parameters`` holds the model's hyper-parameters (the names of ``model_class.__init__``) and
     the training protocol: ``loss``, ``n_steps``, ``lr``, ``batch_size``, ``stagewise``,
-    ``continuation``, ``all_layers`` (those left out take the class defaults below).
+    ``continuation``, ``all_layers`` and ``device`` (those left out take the class defaults below).
     """
 
     sampling_strategy = "iteration"
@@ -120,8 +158,9 @@ class LearnedSolver(CheckedParameters, BenchmarkData, BaseSolver):
     # defaults of the protocol parameters a subclass leaves out of `parameters` (a class attribute
     # of the same name would hide benchopt's parameter values, so they live in this dict)
     protocol_defaults = dict(loss="supervised", all_layers=False, n_steps=100, lr=1e-3, batch_size=64,
-                             stagewise=False, continuation=False)
+                             stagewise=False, continuation=False, device="cpu")
     n_evals, max_eval_every, patience = 20, None, 10  # validation schedule of one training run
+    schedule = "cosine"  # learning-rate schedule (TrainConfig.schedule)
     measure_memory = False  # record the peak bytes saved for backward (``peak_memory`` in the metadata)
 
     def protocol(self, name):
@@ -146,11 +185,18 @@ class LearnedSolver(CheckedParameters, BenchmarkData, BaseSolver):
             kwargs["n_layers"] = n_layers
         return self.model_class(**kwargs)
 
+    def make_loss(self, seed=0):
+        """The training loss of the ``loss`` protocol parameter (a benchmark whose losses are not
+        :class:`~l2obench.solvers.losses.Loss` kinds overrides this in its ``BenchmarkData``; ``seed``
+        is the training's, for a loss that draws noise)."""
+        return Loss(self.protocol("loss"), self.protocol("all_layers"))
+
     def check_parameters(self, **parameters):
         """Build the model, the loss and the training configuration when benchopt creates the adapter,
-        so that a bad hyper-parameter or budget fails before any solver runs."""
+        so that a bad hyper-parameter, budget or device fails before any solver runs."""
+        resolve_device(self.device_name())
         self.make_model()
-        Loss(self.protocol("loss"), self.protocol("all_layers"))
+        self.make_loss()
         self.trained_metric()
         check_choice("stagewise", self.protocol("stagewise"), (False, True))
         check_choice("continuation", self.protocol("continuation"), (False, True))
@@ -162,18 +208,20 @@ class LearnedSolver(CheckedParameters, BenchmarkData, BaseSolver):
         return False, None
 
     def set_objective(self, **objective):
-        problem = objective["problem"]
-        self.inputs_ = self.test_inputs(objective)
-        inputs, target, val = self.training_data(objective)
+        device = self.set_device()
+        problem = to_device(objective["problem"], device)
+        self.inputs_ = to_device(self.test_inputs(objective), device)
+        inputs, target, val = to_device(self.training_data(objective), device)
         n_train = inputs[0].shape[0]
         p = self.protocol
         config = TrainConfig.for_budget(p("n_steps"), lr=p("lr"), batch_size=p("batch_size"),
                                         seed=self.get_seed(use_repetition=True),
                                         n_evals=5 if p("stagewise") else self.n_evals,
-                                        max_eval_every=self.max_eval_every, patience=self.patience)
-        options = dict(loss=Loss(p("loss"), p("all_layers")), target=target, config=config, val=val,
+                                        max_eval_every=self.max_eval_every, patience=self.patience,
+                                        schedule=self.schedule)
+        options = dict(loss=self.make_loss(config.seed), target=target, config=config, val=val,
                        val_fraction=min(0.1, VAL_MAX / max(n_train, 1)), stagewise=p("stagewise"),
-                       measure_memory=self.measure_memory)
+                       measure_memory=self.measure_memory, device=device)
         if p("continuation"):
             depth = self.make_model().n_layers
             depths = [d for d in CONTINUATION_DEPTHS if d < depth] + [depth]
@@ -181,6 +229,7 @@ class LearnedSolver(CheckedParameters, BenchmarkData, BaseSolver):
         else:
             self.model_ = self.make_model()
             meta = fit(self.model_, problem, inputs, **options)
+        self.model_ = to_device(self.model_, device)  # fitted there already: a no-op safety
         self.meta_ = meta
         self.info_ = {"train_time": float(meta["train_time"]), "n_params": int(meta["n_params"]),
                       "trained_depth": int(meta["trained_depth"]), "train_diverged": bool(meta["diverged"]),
@@ -188,8 +237,8 @@ class LearnedSolver(CheckedParameters, BenchmarkData, BaseSolver):
                       "train_stopped_early": bool(meta.get("stopped_early", False)),
                       "trained_metric": self.trained_metric()}
 
-    def run(self, n_iter):
-        self.result_ = self.model_.solve(*self.inputs_, n_iter)
+    def solve(self, n_iter):
+        return self.model_.solve(*self.inputs_, n_iter)
 
     def get_result(self):
-        return {self.result_key: self.result_, **self.info_}
+        return {self.result_key: to_cpu(self.result_), **self.info_}

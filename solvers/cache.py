@@ -12,6 +12,7 @@ import inspect
 import json
 import os
 import sys
+import uuid
 import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -171,12 +172,20 @@ class WeightCache:
             raise ValueError(f"weight cache: cannot create {self.root} ({exc}).") from exc
 
     def save(self, key, state, meta):
-        """Write atomically (a temporary file renamed), so concurrent writers never leave half a file."""
+        """Write atomically (a temporary file renamed), so concurrent writers never leave half a file.
+
+        The temporary name is unique per call, not only per process: threads of one process (a
+        dask worker with several threads) and processes on two nodes of a cluster that share the
+        folder and a pid would otherwise write into one temporary file.
+        """
         self.check_writable()
         path = self.path(key)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save({"state": {k: v.detach().cpu() for k, v in state.items()}, "meta": meta}, tmp)
-        os.replace(tmp, path)
+        tmp = path.with_suffix(f".tmp{os.getpid()}-{uuid.uuid4().hex}")
+        try:
+            torch.save({"state": {k: v.detach().cpu() for k, v in state.items()}, "meta": meta}, tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)  # only left when the write failed
 
 
 def cached(spec, compute, load, *, cache=None):

@@ -25,7 +25,8 @@ import torch
 
 from l2obench.objectives.validation import check_real
 from l2obench.solvers.cache import cached_training, code_fingerprint, fingerprint
-from l2obench.solvers.losses import Loss
+from l2obench.solvers.device import default_device, device_key, resolve_device, to_device
+from l2obench.solvers.losses import TrainingLoss
 from l2obench.solvers.memory import SavedTensorMeter
 from l2obench.solvers.threads import torch_threads, train_threads
 from l2obench.solvers.training import TrainConfig, train
@@ -56,17 +57,19 @@ def _warm_start(model, k):
 def _run_training(model, loss, tr, val, config, stagewise, meter=None):
     """Train in place; returns the training metadata (the outcome travels into result rows)."""
     t0 = time.perf_counter()
+    val_fn = loss.validation  # the early-stopping criterion (a decision loss's is the regret)
     if meter is not None:
         loss = meter.wrap(loss)
     name = type(model).__name__
     if hasattr(model, "grid_search"):
         best = model.grid_search(loss, val)
-        return {"train_time": time.perf_counter() - t0, "best_val": best, "n_steps": 0, "diverged": False,
+        elapsed = time.perf_counter() - t0
+        return {"train_time": elapsed, "time_to_best": elapsed, "best_val": best, "n_steps": 0, "diverged": False,
                 "stopped_early": False}
     histories = []
     if not stagewise:
         histories.append(train(model, loss, tr, val, config, parameters=model.lr_groups(model.parameters()),
-                               desc=name))
+                               desc=name, val_fn=val_fn))
     else:
         fine = dataclasses.replace(config, lr=config.lr * FINETUNE_LR_FACTOR)
         for k in range(1, model.n_layers + 1):
@@ -79,6 +82,7 @@ def _run_training(model, loss, tr, val, config, stagewise, meter=None):
             histories.append(train(model, loss_k, tr, val, fine, parameters=model.lr_groups(model.parameters()),
                                    desc=f"{name} 1..{k}"))
     meta = {"train_time": time.perf_counter() - t0, "best_val": histories[-1].best_val,
+            "time_to_best": sum(h.train_time for h in histories[:-1]) + histories[-1].time_to_best,
             "n_steps": int(sum(h.n_steps_done for h in histories)),
             "diverged": any(h.diverged for h in histories),
             "stopped_early": any(h.stopped_early for h in histories)}
@@ -101,7 +105,7 @@ def _state_fingerprint(model):
 
 
 def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val_fraction=0.1, stagewise=False,
-        init_from=None, measure_memory=False, cache=None):
+        init_from=None, measure_memory=False, cache=None, device="cpu"):
     """Build ``model`` on ``problem`` and train it on ``inputs``, or load it from the cache.
 
     Parameters
@@ -127,6 +131,10 @@ def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val
         Record the peak bytes autograd saves for backward (``peak_memory``,
         :class:`~l2obench.solvers.memory.SavedTensorMeter`).
     cache : WeightCache, optional
+    device : str or torch.device
+        Where the model is built and trained (``'cpu'``, ``'cuda'``): the problem and the data are
+        moved there; part of the cache key (a GPU trains other weights; cached weights are stored on
+        the CPU and loaded into the model on its device).
 
     Returns
     -------
@@ -137,16 +145,22 @@ def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val
     config = config if config is not None else TrainConfig()
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}.")
-    if not isinstance(loss, Loss):
-        raise ValueError(f"loss must be a Loss, got {type(loss).__name__}.")
+    if not isinstance(loss, TrainingLoss):
+        raise ValueError(f"loss must be a TrainingLoss (Loss, DecisionLoss), got {type(loss).__name__}.")
     inputs = tuple(inputs)
     _check_data("training", inputs, target)
     if val is not None:
         _check_data("validation", tuple(val[0]), val[1])
-    model.build(problem)
-    if init_from is not None:
-        model.init_from(init_from)
-    target = loss.targets(problem, inputs, target)
+    device = resolve_device(device)
+    problem, inputs, target, val = to_device((problem, inputs, target, val), device)
+    # a model that draws its initial weights (a cost network) draws them from the training's seed,
+    # without touching torch's global generator
+    with default_device(device), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model.build(problem)
+        if init_from is not None:
+            model.init_from(init_from)
+        target = to_device(loss.targets(problem, inputs, target), device)  # a cached target loads on the CPU
     data = inputs if target is None else inputs + (target,)
     if val is None:
         idx_tr, idx_val = split_train_val(data[0].shape[0], val_fraction, config.seed)
@@ -160,11 +174,11 @@ def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val
             "problem": [type(problem).__qualname__, fingerprint(*problem.fingerprint_tensors())],
             "data": fingerprint(*tr), "val": fingerprint(*val_data),
             "loss": loss.get_params(), "config": config.as_dict(), "stagewise": bool(stagewise),
-            "measure_memory": bool(measure_memory),
+            "measure_memory": bool(measure_memory), "device": device_key(device),
             "code": code_fingerprint(type(model), type(problem), type(loss), sys.modules[__name__])}
 
     def run():
-        with torch_threads(train_threads()):
+        with torch_threads(train_threads()), default_device(device):
             return _run_training(model, loss, tr, val_data, config, stagewise,
                                  SavedTensorMeter() if measure_memory else None)
 

@@ -22,7 +22,29 @@ from l2obench.solvers.classical.reference import cached_certified_solve
 KINDS = ("supervised", "semi-supervised", "unsupervised")
 
 
-class Loss:
+class TrainingLoss:
+    """What :func:`l2obench.solvers.fit.fit` needs from a loss (every loss derives from it).
+
+    ``get_params()`` (the cache key), ``targets(problem, inputs, target)`` (the tensor appended to
+    each batch, or None), ``__call__(model, *batch, n_layers=None)`` (the mean training loss of a
+    batch) and ``validation(model, *batch)``, the criterion of early stopping and of the best
+    state (by default the training loss; a decision loss validates on the regret).
+    """
+
+    def get_params(self):
+        raise NotImplementedError
+
+    def targets(self, problem, inputs, target=None):
+        return target
+
+    def __call__(self, model, *batch, n_layers=None):
+        raise NotImplementedError
+
+    def validation(self, model, *batch):
+        return self(model, *batch)
+
+
+class Loss(TrainingLoss):
     """A training loss (see the module docstring).
 
     Parameters

@@ -91,6 +91,7 @@ class TrainHistory:
     train_loss: list = field(default_factory=list)
     best_val: float = math.inf
     best_step: int = 0
+    time_to_best: float = 0.0
     n_steps_done: int = 0
     train_time: float = 0.0
     stopped_early: bool = False
@@ -130,7 +131,7 @@ def _param_groups(parameters, lr):
     return ([{"params": plain, "lr": lr}] if plain else []) + groups
 
 
-def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc="training"):
+def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc="training", val_fn=None):
     """Train ``model`` in place to minimise ``loss_fn`` and return a :class:`TrainHistory`.
 
     Parameters
@@ -148,6 +149,9 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
         different scales, e.g. a weight matrix and a threshold, need different Adam rates).
     desc : str
         Label of the progress bar.
+    val_fn : callable, optional
+        ``val_fn(model, *batch)``, the validation criterion of early stopping and of the best state
+        (default: ``loss_fn``; a decision-focused model validates on its regret).
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}.")
@@ -170,7 +174,8 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
 
     history = TrainHistory()
     best_state = copy.deepcopy(model.state_dict())
-    history.best_val = initial_val = _evaluate(model, loss_fn, val_data, config.batch_size * 16)
+    val_fn = loss_fn if val_fn is None else val_fn
+    history.best_val = initial_val = _evaluate(model, val_fn, val_data, config.batch_size * 16)
     bad_evals, running, n_running = 0, 0.0, 0
     perm, cursor = torch.randperm(n_train, generator=generator), 0
     t_start = time.perf_counter()
@@ -196,7 +201,7 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
         history.n_steps_done = step
 
         if step % config.eval_every == 0 or step == config.n_steps:
-            val = _evaluate(model, loss_fn, val_data, config.batch_size * 16)
+            val = _evaluate(model, val_fn, val_data, config.batch_size * 16)
             history.steps.append(step)
             history.train_loss.append(running / n_running)
             history.val_loss.append(val)
@@ -209,6 +214,7 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
                 break
             if val < history.best_val:
                 history.best_val, history.best_step, bad_evals = val, step, 0
+                history.time_to_best = time.perf_counter() - t_start
                 best_state = copy.deepcopy(model.state_dict())
             else:
                 bad_evals += 1

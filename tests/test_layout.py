@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ["objectives", "datasets", "solvers", "results"]  # a layer imports only the layers before it
 ALLOWED = {"objectives": set(), "datasets": {"objectives"}, "solvers": {"objectives", "datasets"},
            "results": {"objectives", "datasets", "solvers"}}
-PROBLEMS = ("lasso", "tv", "sparse_analysis")
+PROBLEMS = ("lasso", "tv", "sparse_analysis", "shortest_path")
 
 
 def library_files():
@@ -49,7 +49,8 @@ def test_problem_specific_modules_say_their_problem():
         rel = path.relative_to(ROOT).as_posix()
         imports = imported_modules(path)
         for problem, module in (("lasso", "objectives.lasso"), ("tv", "objectives.tv_"),
-                                ("sparse_analysis", "objectives.sparse_analysis")):
+                                ("sparse_analysis", "objectives.sparse_analysis"),
+                                ("shortest_path", "objectives.shortest_path")):
             if any(name.startswith(f"l2obench.{module}") for name in imports):
                 assert any(p in rel for p in (problem, *PROBLEMS)), f"{rel} uses {module} but its path names no problem"
 

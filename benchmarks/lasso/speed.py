@@ -1,11 +1,12 @@
 """FISTA's time per iteration as a ratio to the time of its matrix products alone (the floor).
 
-    python benchmarks/lasso/speed.py [--threads N] [--dtype float32]
+    python benchmarks/lasso/speed.py [--threads N] [--dtype float32] [--form both] [--shapes step]
 
 For each shape (the quick and the full configs of the compressed-sensing and step-size
 settings) it times ``n_iter`` FISTA iterations of the library solver and the same number of
 bare matrix products of the form FISTA uses on that shape (Gram form: one (B,n)×(n,n)
-product; residual form: (B,n)×(n,m) then (B,m)×(m,n)), interleaved and repeated, and
+product; residual form: (B,n)×(n,m) then (B,m)×(m,n); ``--form`` forces one or both, default
+the one ``form='auto'`` picks), interleaved and repeated, and
 prints the median times and their ratio. FISTA's time per iteration is (T(2N) − T(N)) / N, so
 the set-up (Lipschitz constant, Gram matrix), paid once per dictionary, cancels out; it is
 reported apart as T(0).
@@ -38,17 +39,23 @@ def median_time(fn, repeats):
     return float(np.median(times))
 
 
-def measure(B, m, n, dtype, n_iter, repeats):
+def pick_form(form, m, n):
+    """The form ``QuadraticDatafit.gradient_step`` uses: ``form`` unless 'auto' (Gram when n < 2m)."""
+    return form if form != "auto" else ("gram" if n < 2 * m else "residual")
+
+
+def measure(B, m, n, dtype, n_iter, repeats, form="auto"):
     data = make_compressed_sensing(n_train=1, n_test=B, n_measurements=m, n_atoms=n, seed=0)
     D, X = data.D.to(dtype), data.X_test.to(dtype)
     problem = LassoProblem(D)
     lmbd = 0.1 * problem.lambda_max(X)
-    solver = ProximalGradient(accelerated=True)
+    form = pick_form(form, m, n)
+    solver = ProximalGradient(accelerated=True, form=form)
     # the Lipschitz constant and the Gram matrix are computed once per problem object, as in a benchmark
     setup = median_time(lambda: solver.solve(LassoProblem(D), X, lmbd, 0), repeats)
     Y = torch.randn(B, n, dtype=dtype, generator=torch.Generator().manual_seed(0))
     out_n, out_m = torch.empty(B, n, dtype=dtype), torch.empty(B, m, dtype=dtype)
-    if n < 2 * m:  # the form ISTA picks: Gram; outputs preallocated, as FISTA's are
+    if form == "gram":  # one (B,n)×(n,n) product; outputs preallocated, as FISTA's are
         W = torch.eye(n, dtype=dtype) - D.T @ D / 100
         products = lambda: [torch.mm(Y, W, out=out_n) for _ in range(n_iter)]  # noqa: E731
     else:
@@ -71,16 +78,22 @@ def main():
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--n-iter", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--form", choices=["auto", "gram", "residual", "both"], default="auto")
+    parser.add_argument("--shapes", default="", help="only the settings whose name contains this")
     args = parser.parse_args()
     set_torch_threads(args.threads)
     dtype = getattr(torch, args.dtype)
     print(f"torch {torch.__version__}, {args.threads} threads, {args.dtype}, {args.n_iter} iterations")
-    print(f"{'setting':28s} {'B':>6s} {'m':>4s} {'n':>4s} {'set-up ms':>10s} {'FISTA ms/it':>12s} "
-          f"{'floor ms/it':>12s} {'ratio':>6s}")
+    print(f"{'setting':28s} {'form':>8s} {'B':>6s} {'m':>4s} {'n':>4s} {'set-up ms':>10s} "
+          f"{'FISTA ms/it':>12s} {'floor ms/it':>12s} {'ratio':>6s}")
+    forms = ["gram", "residual"] if args.form == "both" else [args.form]
     for name, B, m, n in SHAPES:
-        setup, fista, floor = measure(B, m, n, dtype, args.n_iter, args.repeats)
-        print(f"{name:28s} {B:6d} {m:4d} {n:4d} {1e3 * setup:10.2f} {1e3 * fista:12.3f} "
-              f"{1e3 * floor:12.3f} {fista / floor:6.2f}")
+        if args.shapes not in name:
+            continue
+        for form in forms:
+            setup, fista, floor = measure(B, m, n, dtype, args.n_iter, args.repeats, form)
+            print(f"{name:28s} {pick_form(form, m, n):>8s} {B:6d} {m:4d} {n:4d} {1e3 * setup:10.2f} "
+                  f"{1e3 * fista:12.3f} {1e3 * floor:12.3f} {fista / floor:6.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,21 @@ from l2obench.objectives.validation import check_choice, check_int, check_real
 from l2obench.solvers.threads import torch_threads
 
 FORMS = ("auto", "gram", "residual")
+BLOCK_BYTES = 1 << 20  # a block's iterates, buffers and signals: well inside a core's L2 cache
+WEIGHT_BYTES = 1 << 20  # larger step weights are re-read from memory by every block: no blocks
+MIN_BLOCK_ROWS = 64  # below this the products lose efficiency and Python's per-call cost shows
+
+
+def block_rows(Z, X, budget=None):
+    """Rows per block for :meth:`ProximalGradient.solve`: the block's five (·, n) tensors (iterates,
+    extrapolation, gradient-step buffer, bias) and two (·, m) ones (signals, residual) fit in
+    ``budget`` bytes (default :data:`BLOCK_BYTES`), at least :data:`MIN_BLOCK_ROWS`; the whole
+    batch when the step's weights (n × min(n, 2m)) would not stay in cache, or off the CPU (a
+    GPU wants the whole batch)."""
+    (B, n), m, size = Z.shape, X.shape[1], Z.element_size()
+    if Z.device.type != "cpu" or size * n * min(n, 2 * m) > WEIGHT_BYTES:
+        return B
+    return max(MIN_BLOCK_ROWS, (BLOCK_BYTES if budget is None else budget) // (size * (5 * n + 2 * m)))
 
 
 def prox_grad_step(Z, forward, prox, thresh, out=None, buf=None, state=None):
@@ -109,21 +124,34 @@ class ProximalGradient:
         thresh = lam * alpha
         if getattr(penalty, "weights", None) is None and bool((thresh == thresh[0]).all()):
             thresh = float(thresh[0])  # one threshold for all: a single fused softshrink
-        affine = problem.datafit.gradient_step(X, alpha, self.form)
         prox_state = penalty.prox_state()
+        rows = block_rows(z, X) if callback is None and prox_state is None else z.shape[0]
+        with torch_threads(1 if penalty.single_threaded else None):
+            if rows >= z.shape[0]:
+                return self._iterate(problem, X, thresh, z, alpha, n_iter, prox_state, callback)
+            # rows are independent problems: solve them block by block, each block's iterates
+            # staying in cache over all its iterations (the element-wise passes then cost little)
+            for start in range(0, z.shape[0], rows):
+                block = slice(start, start + rows)
+                z[block] = self._iterate(problem, X[block], thresh if isinstance(thresh, float) else
+                                         thresh[block], z[block], alpha, n_iter, None, None)
+        return z
+
+    def _iterate(self, problem, X, thresh, z, alpha, n_iter, prox_state, callback):
+        """The iterations on one block of rows (``z`` is overwritten)."""
+        affine = problem.datafit.gradient_step(X, alpha, self.form)
+        prox = problem.penalty.prox
         # preallocated buffers: at B·n ≈ 10⁶ fresh allocations cost as much as the element-wise work
         u, z_new = torch.empty_like(z), torch.empty_like(z)
         y = z.clone() if self.accelerated else z
-        t = torch.ones(z.shape[0], 1, dtype=z.dtype) if self.restart else 1.0
-        with torch_threads(1 if penalty.single_threaded else None):
-            for it in range(n_iter):
-                prox_grad_step(y, affine, penalty.prox, thresh, out=z_new, buf=u, state=prox_state)
-                if self.accelerated:
-                    t = momentum(z, z_new, y, t, self.restart)
-                    z, z_new = z_new, z
-                else:
-                    z, z_new = z_new, z
-                    y = z
-                if callback is not None and callback(it + 1, z) is True:
-                    break
+        t = torch.ones(z.shape[0], 1, dtype=z.dtype, device=z.device) if self.restart else 1.0
+        for it in range(n_iter):
+            prox_grad_step(y, affine, prox, thresh, out=z_new, buf=u, state=prox_state)
+            if self.accelerated:
+                t = momentum(z, z_new, y, t, self.restart)
+            else:
+                y = z_new
+            z, z_new = z_new, z
+            if callback is not None and callback(it + 1, z) is True:
+                break
         return z

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.container import ErrorbarContainer
 
-from l2obench.results import breakeven, figures
+from l2obench.results import breakeven, figures, registry
 from l2obench.results.tables import tidy
 
 
@@ -46,10 +46,9 @@ def test_short_labels_keep_only_what_differs():
 def test_every_figure_renders_offline(tmp_path, no_network, capsys):
     parquet = tmp_path / "tv.parquet"
     tv_like_rows().to_parquet(parquet)
-    code = figures.main(["--results", f"tv_deconvolution={parquet}",
-                         "--results", f"lasso={tmp_path / 'absent.parquet'}",
-                         "--results", f"sparse_analysis={tmp_path / 'absent.parquet'}",
-                         "--out", str(tmp_path / "figs")])
+    others = [f"--results={name}={tmp_path / 'absent.parquet'}" for name in registry.BENCHMARKS
+              if name != "tv_deconvolution"]
+    code = figures.main(["--results", f"tv_deconvolution={parquet}", *others, "--out", str(tmp_path / "figs")])
     assert code == 0
     out = capsys.readouterr().out
     assert "lasso: SKIPPED, no result file" in out
@@ -67,7 +66,7 @@ def test_every_figure_renders_offline(tmp_path, no_network, capsys):
 
 def test_no_results_at_all_is_an_error(tmp_path, capsys):
     absent = tmp_path / "absent.parquet"
-    code = figures.main([f"--results={name}={absent}" for name in ("lasso", "sparse_analysis", "tv_deconvolution")]
+    code = figures.main([f"--results={name}={absent}" for name in registry.BENCHMARKS]
                         + ["--out", str(tmp_path)])
     assert code == 2 and "nothing drawn" in capsys.readouterr().err
 
@@ -207,7 +206,7 @@ def test_load_tables_carries_the_measured_timing_spread_to_the_break_even_figure
     path = tmp_path / "lasso.parquet"
     pd.DataFrame(rows).to_parquet(path)
     absent = tmp_path / "absent.parquet"
-    tables = figures.load_tables({"lasso": path, "sparse_analysis": absent, "tv_deconvolution": absent})
+    tables = figures.load_tables({name: path if name == "lasso" else absent for name in registry.BENCHMARKS})
     assert list(tables) == ["lasso"]
     table = tables["lasso"]
     assert (table["n_timings"] == 3).all()

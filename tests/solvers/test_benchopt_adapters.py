@@ -144,3 +144,82 @@ def test_benchopt_seed_is_the_seed_a_run_gives():
     assert benchopt_seed(0, "Solver") == 3485632963
     assert benchopt_seed(0, "Dataset") == 1330975877
     assert benchopt_seed(0, "Dataset", repetition=1) != benchopt_seed(0, "Dataset")
+
+
+# --- the device parameter (l2obench.solvers.device) ---
+
+def test_device_defaults_to_cpu_and_cpu_keeps_the_names():
+    """An adapter that does not list ``device`` runs on the CPU; ``device=cpu`` stays out of the
+    parametrized name, so CPU curves keep their names (and baselines); other devices show."""
+    from benchopt.utils.parametrized_name_mixin import ParametrizedNameMixin
+
+    class Plain(ClassicalSolver):
+        name = "plain"
+        parameters = {"step": [1.0]}
+
+        def make_solver(self):
+            return ProximalGradient(step=self.step)
+
+    plain = Plain.get_instance()
+    assert plain.device_name() == "cpu" and str(plain) == ParametrizedNameMixin.__repr__(plain) == "plain[step=1.0]"
+    ista = adapter("ISTA", accelerated=True)
+    assert ista.device_name() == "cpu" and str(ista) == "ISTA[accelerated=True,step=1.0]"
+    assert "device" not in ista.__dict__ or ista.device == "cpu"  # benchopt's value, not a class attribute
+    assert "device" not in vars(ClassicalSolver) and "device" not in vars(LearnedSolver)
+
+
+@pytest.mark.parametrize("name, params", [("ISTA", {}), ("SLISTA", dict(n_layers=2))])
+@pytest.mark.parametrize("device", ["gpu", "cuda:7"])
+def test_a_missing_device_fails_when_benchopt_creates_the_adapter(name, params, device):
+    with pytest.raises(ValueError, match=r"device.*available here: cpu"):
+        adapter(name, device=device, **params)
+
+
+@pytest.mark.parametrize("name, params", [
+    ("ISTA", dict(accelerated=True, device="cpu")),
+    ("SLISTA", dict(n_layers=2, loss="unsupervised", n_steps=3, stagewise=False, device="cpu")),
+])
+def test_run_synchronises_the_device_before_benchopt_stops_its_clock(monkeypatch, tmp_path, name, params):
+    """benchopt times ``run`` (its issue #581: no device synchronisation): a fake slow device whose
+    queued work ends only at ``synchronize`` shows its time inside ``run``, after the solve."""
+    import time
+
+    monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
+    events = []
+
+    def slow_synchronize(device):
+        time.sleep(0.05)
+        events.append(("synchronize", str(device)))
+    monkeypatch.setattr(benchopt_adapters, "synchronize", slow_synchronize)
+    solver = adapter(name, **params)
+    solver.set_objective(**objective_dict())
+    target = solver.solver_ if name == "ISTA" else solver.model_
+    real_solve = target.solve
+    monkeypatch.setattr(target, "solve", lambda *args: events.append(("solve", args[-1])) or real_solve(*args))
+    assert events == [] and solver._warmup_done is False
+    solver._warm_up()  # benchopt's call before the timed runs: one untimed iteration
+    assert events == [("solve", 1), ("synchronize", "cpu")] and solver._warmup_done
+    events.clear()
+    start = time.perf_counter()
+    solver.run(4)  # as benchopt's run_one_resolution times it
+    elapsed = time.perf_counter() - start
+    assert events == [("solve", 4), ("synchronize", "cpu")] and elapsed >= 0.05
+    assert solver.get_result()["Z"].device.type == "cpu"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU")
+@pytest.mark.parametrize("name, params", [
+    ("ISTA", dict(accelerated=True)),
+    ("SLISTA", dict(n_layers=2, loss="unsupervised", n_steps=3, stagewise=False)),
+])
+def test_the_gpu_gives_the_cpu_result_in_float32(monkeypatch, tmp_path, name, params):
+    monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
+    results = {}
+    for device in ("cpu", "cuda"):
+        solver = adapter(name, device=device, **params)
+        solver.set_objective(**objective_dict())
+        solver._warm_up()
+        solver.run(10)
+        results[device] = solver.get_result()["Z"]
+    assert results["cuda"].device.type == "cpu"
+    torch.testing.assert_close(results["cuda"], results["cpu"], rtol=1e-4, atol=1e-5)

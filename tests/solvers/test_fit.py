@@ -214,3 +214,30 @@ def test_a_given_validation_split_is_used_as_is(tmp_path):
     with torch.no_grad():
         val_loss = float(Loss("supervised")(model, X_te[:32], lmbd_te[:32], Z_te[:32]))
     assert given["best_val"] == pytest.approx(val_loss, rel=1e-12)
+
+
+def test_a_model_drawing_its_weights_draws_them_from_the_training_seed(tmp_path):
+    """A cost network's initial weights come from ``config.seed`` (the same seed, the same trained
+    model and the same cache entry), and fitting leaves torch's global generator alone."""
+    from l2obench.datasets.shortest_path import make_shortest_path
+    from l2obench.objectives.shortest_path import GridShortestPath
+    from l2obench.solvers.decision.cost_model import CostNetwork
+    from l2obench.solvers.decision.losses import DecisionLoss
+
+    data = make_shortest_path(3, n_train=40, n_val=10, n_test=1, seed=0)
+    problem = GridShortestPath(3, n_features=5).astype(torch.float32)
+    inputs, target = (torch.tensor(data["u_train"]),), torch.tensor(data["c_train"])
+
+    def fitted(seed):
+        model = CostNetwork()
+        fit(model, problem, inputs, loss=DecisionLoss("cost-mse"), target=target,
+            config=TrainConfig(n_steps=3, batch_size=8, lr=1e-2, eval_every=1, seed=seed),
+            cache=WeightCache(tmp_path / f"cache{seed}"))
+        return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+    state = torch.random.get_rng_state()
+    first = fitted(1)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    torch.manual_seed(123)  # the global generator does not matter
+    assert torch.equal(fitted(1), first)
+    assert not torch.allclose(fitted(2), first)

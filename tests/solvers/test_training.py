@@ -56,6 +56,23 @@ def test_early_stopping_and_history():
     assert not history.diverged and history.best_step == 0
 
 
+def test_a_validation_criterion_of_its_own_decides_the_best_state_and_its_time():
+    """``val_fn`` (a decision loss validates on the regret): the best state is the one it ranks
+    best, not the training loss's, and ``time_to_best`` is when that state was reached."""
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=64)
+    model = make_model("slista", n_layers=2).build(LassoProblem(D))
+    evaluations = []
+
+    def val_fn(m, *batch):  # ranks the 2nd evaluation best, whatever the training loss does
+        evaluations.append(1)
+        return torch.tensor(0.0 if len(evaluations) == 3 else 1.0 + len(evaluations))
+
+    history = train(model, _mse, (X[:48], lmbd[:48], Z[:48]), (X[48:], lmbd[48:], Z[48:]),
+                    TrainConfig(n_steps=8, lr=1e-2, eval_every=2, patience=0), val_fn=val_fn)
+    assert history.val_loss[1] == 0.0 and history.best_step == 4 and history.best_val == 0.0
+    assert 0.0 < history.time_to_best <= history.train_time
+
+
 def test_configurations_name_the_bad_parameter():
     for name, kwargs in (("lr", {"lr": -1e-3}), ("n_steps", {"n_steps": 0}), ("batch_size", {"batch_size": 0}),
                          ("schedule", {"schedule": "linear"}), ("eval_every", {"eval_every": 0}),

@@ -7,7 +7,7 @@ class Solver(ClassicalSolver):
     """ADMM with one Cholesky factorisation per dictionary; ``rho`` in units of ‖D‖₂²."""
 
     name = "ADMM"
-    parameters = {"rho": [0.1]}
+    parameters = {"rho": [0.1], "device": ["cpu"]}
 
     def make_solver(self):
         return ADMM(rho=self.rho)

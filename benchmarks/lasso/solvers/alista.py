@@ -16,5 +16,6 @@ class Solver(LearnedSolver):
         "lr": [1e-2],
         "stagewise": [True],
         "support_selection": [True],
+        "device": ["cpu"],  # or "cuda": torch on the GPU (gpu_check.py)
     }
     test_config = {"n_layers": 3, "n_steps": 20}

@@ -12,5 +12,6 @@ class Solver(LearnedSolver):
     parameters = {
         "n_layers": [16],
         "loss": ["supervised"],
+        "device": ["cpu"],  # or "cuda": torch on the GPU (gpu_check.py)
     }
     test_config = {"n_layers": 3}

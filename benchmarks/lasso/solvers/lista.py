@@ -15,5 +15,6 @@ class Solver(LearnedSolver):
         "n_steps": [120],
         "lr": [5e-4],
         "stagewise": [True],
+        "device": ["cpu"],  # or "cuda": torch on the GPU (gpu_check.py)
     }
     test_config = {"n_layers": 3, "n_steps": 20}

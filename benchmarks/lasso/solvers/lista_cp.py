@@ -20,5 +20,6 @@ class Solver(LearnedSolver):
         # relative to the weights' (see configs/chen2018.yml for what each buys)
         "init": ["ista"],
         "threshold_lr_scale": [1.0],
+        "device": ["cpu"],  # or "cuda": torch on the GPU (gpu_check.py)
     }
     test_config = {"n_layers": 3, "n_steps": 20}

@@ -17,5 +17,6 @@ class Solver(LearnedSolver):
         "stagewise": [False],
         # train at depths 1, 2, 3, 5, 8, 12, 16, then n_layers, each from the previous one
         "continuation": [False],
+        "device": ["cpu"],  # or "cuda": torch on the GPU (gpu_check.py)
     }
     test_config = {"n_layers": 3, "n_steps": 20}

@@ -1,0 +1,1 @@
+"""Predict-then-optimize: cost networks and the losses that train them through a decision."""

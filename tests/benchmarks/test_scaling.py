@@ -1,0 +1,29 @@
+"""benchmarks/lasso/scaling.py --quick: the CSV has its columns, the ratios to the floor are sane."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "lasso" / "scaling.py"
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("lasso_scaling", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_run_writes_csv_and_figure(tmp_path):
+    scaling = load_script()
+    scaling.main(["--quick", "--devices", "cpu", "--out", str(tmp_path), "--n-iter", "3", "--repeats", "2"])
+    df = pd.read_csv(tmp_path / "lasso_scaling.csv")
+    assert list(df.columns) == scaling.COLUMNS
+    assert (tmp_path / "lasso_scaling.png").stat().st_size > 0
+    assert set(zip(df.solver, df.form)) == set(scaling.SOLVERS)
+    assert set(df.sweep) == {"batch", "size"}
+    assert np.isfinite(df.ratio).all() and np.isfinite(df.time_per_iter_s).all()
+    # a solver does its floor's products and more: at least about the floor (timing noise aside)
+    assert (df.ratio > 0.5).all(), df[["solver", "form", "B", "ratio"]]
+    assert (df.peak_bytes > 0).all() and set(df.memory) == {"analytic"}
