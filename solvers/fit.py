@@ -64,7 +64,8 @@ def _run_training(model, loss, tr, val, config, stagewise, meter=None):
     if hasattr(model, "grid_search"):
         best = model.grid_search(loss, val)
         elapsed = time.perf_counter() - t0
-        return {"train_time": elapsed, "time_to_best": elapsed, "best_val": best, "n_steps": 0, "diverged": False,
+        return {"train_time": elapsed, "time_to_best": elapsed, "best_step": 0, "best_val": best, "n_steps": 0,
+                "diverged": False,
                 "stopped_early": False}
     histories = []
     if not stagewise:
@@ -83,6 +84,8 @@ def _run_training(model, loss, tr, val, config, stagewise, meter=None):
                                    desc=f"{name} 1..{k}"))
     meta = {"train_time": time.perf_counter() - t0, "best_val": histories[-1].best_val,
             "time_to_best": sum(h.train_time for h in histories[:-1]) + histories[-1].time_to_best,
+            # 0 with n_steps > 0: no step improved on the initial weights (the model returned is its start)
+            "best_step": sum(h.n_steps_done for h in histories[:-1]) + histories[-1].best_step,
             "n_steps": int(sum(h.n_steps_done for h in histories)),
             "diverged": any(h.diverged for h in histories),
             "stopped_early": any(h.stopped_early for h in histories)}

@@ -39,7 +39,7 @@ class Objective(CheckedParameters, BaseObjective):
         return dict(problem=self.problem.astype(u_tr.dtype), u_train=u_tr, c_train=c_tr, u_val=u_val, c_val=c_val,
                     u_test=u_te, c_test=c_te)
 
-    def evaluate_result(self, costs, train_time=0.0, time_to_best=0.0, n_params=0, trained_depth=0,
+    def evaluate_result(self, costs, train_time=0.0, time_to_best=0.0, train_best_step=0, n_params=0, trained_depth=0,
                         train_diverged=False, train_steps=0, train_stopped_early=False, trained_metric=""):
         costs = torch.as_tensor(costs).detach().cpu().double()
         if costs.shape != self.c_test.shape:
@@ -55,7 +55,11 @@ class Objective(CheckedParameters, BaseObjective):
                        "path_accuracy": self.problem.decision_accuracy(costs, self.c_test),
                        "cost_mse": float(((costs - self.c_test) ** 2).mean())}
         return {**metrics, "diverged": diverged, "train_time": float(train_time),
-                "time_to_best": float(time_to_best), "n_params": int(n_params),
+                "time_to_best": float(time_to_best), "train_best_step": int(train_best_step),
+                # a training whose best validation regret is that of its initial weights returns them:
+                # not a trained model (the tables and the figure say so)
+                "train_no_improvement": bool(train_steps > 0 and train_best_step == 0),
+                "n_params": int(n_params),
                 "trained_depth": int(trained_depth), "train_diverged": bool(train_diverged),
                 "train_steps": int(train_steps), "train_stopped_early": bool(train_stopped_early),
                 "trained_metric": str(trained_metric)}

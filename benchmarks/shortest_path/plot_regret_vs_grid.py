@@ -59,9 +59,17 @@ def tidy(parquets):
     df["method"] = df["solver_name"].map(method_of)
     df = df[df["method"].notna()].copy()
     df["k"] = df["p_dataset_grid"].astype(int)
+    # a training whose best validation regret is its initial one returned its initial weights
+    if "objective_train_no_improvement" in df:
+        df["no_improvement"] = df["objective_train_no_improvement"].astype(float)
+    else:  # result files written before that column: no improvement means no time to a best point
+        df["no_improvement"] = ((df.get("objective_train_steps", 0) > 0)
+                                & (df["objective_time_to_best"] == 0)).astype(float)
     cols = {"objective_regret": "regret", "objective_path_accuracy": "path_accuracy",
-            "objective_time_to_best": "time_to_best", "objective_train_time": "train_time"}
+            "objective_time_to_best": "time_to_best", "objective_train_time": "train_time",
+            "no_improvement": "no_improvement"}
     out = df.groupby(["method", "k"])[list(cols)].mean().rename(columns=cols).reset_index()
+    out["no_improvement"] = out["no_improvement"] > 0
     for column, published in (("published_regret", PUBLISHED), ("published_time_to_best", PUBLISHED_TIME)):
         out[column] = [published.get(PUBLISHED_KEY.get(m), {}).get(k) for m, k in zip(out["method"], out["k"])]
     return out.sort_values(["method", "k"])
@@ -69,14 +77,20 @@ def tidy(parquets):
 
 def figure(table):
     fig, (ax_r, ax_t) = plt.subplots(1, 2, figsize=(11, 4.2))
+    stuck_label = "initial weights kept (no step improved validation)"
     for i, (method, rows) in enumerate(table.groupby("method", sort=False)):
         color = f"C{i}"
         ax_r.plot(rows["k"], rows["regret"], "o-", color=color, label=method)
         pub = rows.dropna(subset=["published_regret"])
         if len(pub):
             ax_r.plot(pub["k"], pub["published_regret"], "o--", mfc="none", color=color, alpha=0.7)
-        if method != "mean cost":
-            ax_t.plot(rows["k"], rows["time_to_best"].clip(lower=1e-2), "o-", color=color, label=method)
+        stuck = rows[rows["no_improvement"]]
+        if len(stuck):
+            ax_r.plot(stuck["k"], stuck["regret"], "x", color="k", ms=10, label=stuck_label)
+            stuck_label = None  # one legend entry
+        if method != "mean cost":  # time to best is undefined where no step improved
+            trained = rows[~rows["no_improvement"]]
+            ax_t.plot(trained["k"], trained["time_to_best"], "o-", color=color, label=method)
     ax_r.set(xlabel="grid side k (k × k grid)", ylabel="normalised test regret",
              title="regret (filled: this run; open, dashed: published)")
     ax_t.set(xlabel="grid side k", ylabel="training time to best validation regret (s)", yscale="log",

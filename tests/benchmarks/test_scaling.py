@@ -24,6 +24,6 @@ def test_quick_run_writes_csv_and_figure(tmp_path):
     assert set(zip(df.solver, df.form)) == set(scaling.SOLVERS)
     assert set(df.sweep) == {"batch", "size"}
     assert np.isfinite(df.ratio).all() and np.isfinite(df.time_per_iter_s).all()
-    # a solver does its floor's products and more: at least about the floor (timing noise aside)
-    assert (df.ratio > 0.5).all(), df[["solver", "form", "B", "ratio"]]
+    # no assertion on the ratios' size: 3 iterations on a shared machine are timing noise (a
+    # difference of two run lengths can even come out negative); the benchmark run reports them
     assert (df.peak_bytes > 0).all() and set(df.memory) == {"analytic"}

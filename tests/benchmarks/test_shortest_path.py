@@ -29,6 +29,13 @@ def test_true_costs_have_zero_regret_and_full_accuracy(objective):
     assert not row["diverged"]
 
 
+def test_a_training_that_never_improved_on_its_initial_weights_is_flagged(objective):
+    costs = objective.c_test.clone()
+    assert objective.evaluate_result(costs=costs, train_steps=100, train_best_step=0)["train_no_improvement"]
+    assert not objective.evaluate_result(costs=costs, train_steps=100, train_best_step=40)["train_no_improvement"]
+    assert not objective.evaluate_result(costs=costs)["train_no_improvement"]  # a classical row
+
+
 def test_worse_costs_have_positive_regret(objective):
     reversed_costs = objective.c_test.max() - objective.c_test  # prefers the most expensive arcs
     row = objective.evaluate_result(costs=reversed_costs)

@@ -30,4 +30,5 @@ class ShortestPathData(BenchmarkData):
         result = super().get_result()
         if hasattr(self, "meta_"):  # a learned solver: the training time to its best validation regret
             result["time_to_best"] = float(self.meta_.get("time_to_best", self.meta_["train_time"]))
+            result["train_best_step"] = int(self.meta_.get("best_step", -1))  # -1: not recorded (old cache entry)
         return result
