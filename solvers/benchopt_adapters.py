@@ -25,6 +25,12 @@ data move there once in ``set_objective``, a learned model is trained there (``f
 ``warm_up`` runs one iteration first (kernel selection), ``run`` ends with :func:`synchronize`
 (benchopt stops its clock when ``run`` returns) and ``get_result`` hands the result back on the
 CPU. ``device=cpu`` stays out of the parametrized name, so CPU curves keep their names.
+
+Optimizer (:mod:`l2obench.solvers.optimizers`): every learned adapter accepts ``optimizer``
+('adam', the default, 'lbfgs', 'gd-linesearch'), selected as ``-s "SLISTA[optimizer=lbfgs]"``.
+benchopt accepts only the parameters a class declares, so :class:`LearnedSolver` declares it for
+its subclasses (``["adam"]``, unless they list it) and ``optimizer=adam`` stays out of the name,
+as ``device=cpu`` does: the existing curves keep their names.
 """
 from benchopt import BaseSolver
 
@@ -99,9 +105,13 @@ class DeviceMixin:
             self.result_ = self.solve(n_iter)
         synchronize(self.device_)  # queued kernels belong to this run's time
 
+    # parameter values left out of benchopt's parametrized name (the defaults that existing curves
+    # were named without): CPU curves keep their names (and baselines)
+    unnamed_defaults = {"device": "cpu"}
+
     def __repr__(self):
-        # benchopt's parametrized name without ``device=cpu``: CPU curves keep their names (and baselines)
-        params = {k: v for k, v in self._parameters.items() if not (k == "device" and v == "cpu")}
+        params = {k: v for k, v in self._parameters.items()
+                  if not (k in self.unnamed_defaults and v == self.unnamed_defaults[k])}
         return self.name + (f"[{','.join(f'{k}={params[k]}' for k in sorted(params))}]" if params else "")
 
 
@@ -148,7 +158,10 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
 
     ``parameters`` holds the model's hyper-parameters (the names of ``model_class.__init__``) and
     the training protocol: ``loss``, ``n_steps``, ``lr``, ``batch_size``, ``stagewise``,
-    ``continuation``, ``all_layers`` and ``device`` (those left out take the class defaults below).
+    ``continuation``, ``all_layers``, ``device`` and ``optimizer`` (those left out take the class
+    defaults below). ``optimizer`` is declared for every subclass (``["adam"]``, unless it lists
+    it), so that ``-s "NAME[optimizer=lbfgs]"`` selects another protocol without renaming the
+    curves of the default one.
     """
 
     sampling_strategy = "iteration"
@@ -158,10 +171,19 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
     # defaults of the protocol parameters a subclass leaves out of `parameters` (a class attribute
     # of the same name would hide benchopt's parameter values, so they live in this dict)
     protocol_defaults = dict(loss="supervised", all_layers=False, n_steps=100, lr=1e-3, batch_size=64,
-                             stagewise=False, continuation=False, device="cpu")
+                             stagewise=False, continuation=False, device="cpu", optimizer="adam")
     n_evals, max_eval_every, patience = 20, None, 10  # validation schedule of one training run
     schedule = "cosine"  # learning-rate schedule (TrainConfig.schedule)
     measure_memory = False  # record the peak bytes saved for backward (``peak_memory`` in the metadata)
+    unnamed_defaults = {"device": "cpu", "optimizer": "adam"}
+
+    def __init_subclass__(cls, **kwargs):
+        # benchopt rejects a parameter the class does not declare: declare the optimizer for every
+        # learned adapter (its default value stays out of the curve names, ``unnamed_defaults``)
+        super().__init_subclass__(**kwargs)
+        declared = {name.strip() for key in getattr(cls, "parameters", {}) for name in key.split(",")}
+        if "optimizer" not in declared:
+            cls.parameters = {**getattr(cls, "parameters", {}), "optimizer": [cls.protocol_defaults["optimizer"]]}
 
     def protocol(self, name):
         """A training-protocol parameter: its benchopt value, else ``protocol_defaults``."""
@@ -200,7 +222,8 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
         self.trained_metric()
         check_choice("stagewise", self.protocol("stagewise"), (False, True))
         check_choice("continuation", self.protocol("continuation"), (False, True))
-        TrainConfig.for_budget(self.protocol("n_steps"), lr=self.protocol("lr"), batch_size=self.protocol("batch_size"))
+        TrainConfig.for_budget(self.protocol("n_steps"), lr=self.protocol("lr"), batch_size=self.protocol("batch_size"),
+                               optimizer=self.protocol("optimizer"))
 
     def skip(self, **objective):
         if self.protocol("loss") == "supervised" and self.training_data(objective)[1] is None:
@@ -218,7 +241,7 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
                                         seed=self.get_seed(use_repetition=True),
                                         n_evals=5 if p("stagewise") else self.n_evals,
                                         max_eval_every=self.max_eval_every, patience=self.patience,
-                                        schedule=self.schedule)
+                                        schedule=self.schedule, optimizer=p("optimizer"))
         options = dict(loss=self.make_loss(config.seed), target=target, config=config, val=val,
                        val_fraction=min(0.1, VAL_MAX / max(n_train, 1)), stagewise=p("stagewise"),
                        measure_memory=self.measure_memory, device=device)

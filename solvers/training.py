@@ -1,9 +1,10 @@
 """The one training loop of the suite, used by every learned solver.
 
-Adam with an optional learning-rate schedule, mini-batches drawn from a seeded generator,
-early stopping on a validation split (the best validation state is restored), a tqdm progress
-bar that is quiet in CI, and a loss that is a callable so supervised, semi-supervised and
-unsupervised objectives all go through the same code.
+Adam with an optional learning-rate schedule on mini-batches drawn from a seeded generator, or a
+full-batch protocol (L-BFGS, gradient descent with a backtracking line search:
+:mod:`l2obench.solvers.optimizers`), early stopping on a validation split (the best validation
+state is restored), a tqdm progress bar that is quiet in CI, and a loss that is a callable so
+supervised, semi-supervised and unsupervised objectives all go through the same code.
 """
 import copy
 import math
@@ -15,6 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from l2obench.objectives.validation import check_choice, check_int, check_real
+from l2obench.solvers.optimizers import OPTIMIZERS, full_batch_closure, make_step
 
 SCHEDULES = ("constant", "cosine", "plateau")
 # a validation loss this many times its starting value is a blown-up training, not a slow one
@@ -29,14 +31,18 @@ class TrainConfig:
     Parameters
     ----------
     n_steps : int
-        Maximum number of optimizer steps (mini-batches).
+        Maximum number of optimizer steps (mini-batches; full-batch iterations for 'lbfgs' and
+        'gd-linesearch').
     batch_size : int
-        Mini-batch size (64 in Chen et al. 2018).
+        Mini-batch size (64 in Chen et al. 2018); the full-batch protocols and the validation
+        compute the loss in chunks of ``16 * batch_size`` samples.
     lr : float
-        Adam learning rate (5e-4 in Chen et al. 2018).
+        Adam learning rate (5e-4 in Chen et al. 2018); the first trial step of 'gd-linesearch';
+        unused by 'lbfgs' (its step is 1 along the quasi-Newton direction, then the line search).
     schedule : {'constant', 'cosine', 'plateau'}
         'cosine' anneals to 0 over ``n_steps``; 'plateau' divides the rate by 10 when the
-        validation loss stops improving for ``patience // 2`` evaluations.
+        validation loss stops improving for ``patience // 2`` evaluations (Adam only: the line
+        searches set the step of the full-batch protocols).
     eval_every : int
         Steps between two validation evaluations.
     patience : int
@@ -45,6 +51,10 @@ class TrainConfig:
         Clip the global gradient norm to this value.
     seed : int
         Seed of the mini-batch sampler.
+    optimizer : {'adam', 'lbfgs', 'gd-linesearch'}
+        Adam on mini-batches (the default); L-BFGS with a strong-Wolfe line search, or gradient
+        descent with a backtracking (Armijo) line search, on the full training set
+        (:mod:`l2obench.solvers.optimizers`).
     """
 
     n_steps: int = 2000
@@ -55,6 +65,7 @@ class TrainConfig:
     patience: int = 10
     grad_clip: float | None = None
     seed: int = 0
+    optimizer: str = "adam"
 
     def __post_init__(self):
         check_int("n_steps", self.n_steps, low=1)
@@ -66,20 +77,24 @@ class TrainConfig:
         if self.grad_clip is not None:
             check_real("grad_clip", self.grad_clip, low=0.0, low_open=True)
         check_int("seed", self.seed)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        if self.grad_clip is not None and self.optimizer != "adam":
+            raise ValueError(f"grad_clip applies to optimizer='adam' only (a line search sets the step of "
+                             f"optimizer={self.optimizer!r}).")
 
     def as_dict(self):
         return asdict(self)
 
     @classmethod
     def for_budget(cls, n_steps, *, lr, batch_size=64, seed=0, n_evals=20, max_eval_every=None, patience=10,
-                   schedule="cosine"):
+                   schedule="cosine", optimizer="adam"):
         """The configuration of a budget of ``n_steps`` with ``n_evals`` validation evaluations
         (at most every ``max_eval_every`` steps): the one place the suite builds a TrainConfig."""
         eval_every = max(1, n_steps // n_evals) if isinstance(n_steps, int) and n_steps > 0 else 1
         if max_eval_every is not None:
             eval_every = min(eval_every, max_eval_every)
         return cls(n_steps=n_steps, batch_size=batch_size, lr=lr, seed=seed, eval_every=eval_every,
-                   patience=patience, schedule=schedule)
+                   patience=patience, schedule=schedule, optimizer=optimizer)
 
 
 @dataclass
@@ -96,6 +111,7 @@ class TrainHistory:
     train_time: float = 0.0
     stopped_early: bool = False
     diverged: bool = False
+    stalled: bool = False  # a line search refused the step (stopped early)
 
     def as_dict(self):
         return asdict(self)
@@ -146,7 +162,8 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
         Parameters to optimise (default: all of ``model`` that require grad). Stage-wise
         training passes the parameters of the current stage only. Dicts are parameter groups
         ``{"params": [...], "lr_scale": s}`` trained at ``s * config.lr`` (tensors of very
-        different scales, e.g. a weight matrix and a threshold, need different Adam rates).
+        different scales, e.g. a weight matrix and a threshold, need different Adam rates; the
+        Armijo search scales the group's step by ``s``; L-BFGS uses one group).
     desc : str
         Label of the progress bar.
     val_fn : callable, optional
@@ -163,13 +180,9 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
     if not params:
         raise ValueError("parameters: nothing to train (no tensor requires grad).")
 
-    optimizer = torch.optim.Adam(groups, lr=config.lr)
-    scheduler = None
-    if config.schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.n_steps)
-    elif config.schedule == "plateau":
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, factor=0.1, patience=max(config.patience // 2, 1))
+    optimizer = make_step(groups, config)
+    if optimizer.full_batch:
+        full_loss = full_batch_closure(model, loss_fn, train_data, params, config.batch_size * 16)
     generator = torch.Generator().manual_seed(config.seed)
 
     history = TrainHistory()
@@ -181,34 +194,30 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
     t_start = time.perf_counter()
     bar = tqdm(range(1, config.n_steps + 1), desc=desc, disable=progress_disabled(), leave=False)
     for step in bar:
-        if cursor + config.batch_size > n_train:
-            perm, cursor = torch.randperm(n_train, generator=generator), 0
-        idx = perm[cursor:cursor + config.batch_size]
-        cursor += config.batch_size
-        loss = loss_fn(model, *(t[idx] for t in train_data))
+        if optimizer.full_batch:
+            loss, moved = optimizer(full_loss)
+        else:
+            if cursor + config.batch_size > n_train:
+                perm, cursor = torch.randperm(n_train, generator=generator), 0
+            idx = perm[cursor:cursor + config.batch_size]
+            cursor += config.batch_size
+            loss, moved = optimizer(lambda: loss_fn(model, *(t[idx] for t in train_data)))
         if not torch.isfinite(loss):
             history.diverged = True
             break
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
-        optimizer.step()
-        if config.schedule == "cosine":
-            scheduler.step()
         running += float(loss.detach())
         n_running += 1
         history.n_steps_done = step
+        history.stalled = not moved  # a refused step: evaluate this state, then stop
 
-        if step % config.eval_every == 0 or step == config.n_steps:
+        if step % config.eval_every == 0 or step == config.n_steps or history.stalled:
             val = _evaluate(model, val_fn, val_data, config.batch_size * 16)
             history.steps.append(step)
             history.train_loss.append(running / n_running)
             history.val_loss.append(val)
             running, n_running = 0.0, 0
             bar.set_postfix(val=f"{val:.3e}", best=f"{history.best_val:.3e}")
-            if config.schedule == "plateau":
-                scheduler.step(val)
+            optimizer.validated(val)
             if not math.isfinite(val) or val > DIVERGENCE_FACTOR * max(abs(initial_val), 1e-30):
                 history.diverged = True
                 break
@@ -221,6 +230,9 @@ def train(model, loss_fn, train_data, val_data, config, *, parameters=None, desc
                 if config.patience and bad_evals >= config.patience:
                     history.stopped_early = True
                     break
+            if history.stalled:
+                history.stopped_early = True
+                break
     bar.close()
     model.load_state_dict(best_state)
     history.train_time = time.perf_counter() - t_start

@@ -1,7 +1,6 @@
 """StandardFormLP: the affine projection against a float64 pseudo-inverse, rank-deficient and
 inconsistent constraints, the regret's reductions (on a simplex with an argmin oracle), input
 checks and dtype conversion."""
-import numpy as np
 import pytest
 import scipy.linalg
 import torch

@@ -223,3 +223,45 @@ def test_the_gpu_gives_the_cpu_result_in_float32(monkeypatch, tmp_path, name, pa
         results[device] = solver.get_result()["Z"]
     assert results["cuda"].device.type == "cpu"
     torch.testing.assert_close(results["cuda"], results["cpu"], rtol=1e-4, atol=1e-5)
+
+
+# --- the optimizer protocol parameter (l2obench.solvers.optimizers) ---
+
+def test_every_learned_adapter_accepts_an_optimizer_that_stays_out_of_the_default_names():
+    """benchopt rejects undeclared parameters: LearnedSolver declares ``optimizer`` for its
+    subclasses, and ``optimizer=adam`` stays out of the names (the curves and baselines keep theirs)."""
+    for bench in ("lasso", "tv_deconvolution", "sparse_analysis"):
+        for cls in Benchmark(BENCHMARKS / bench).get_solvers():
+            if issubclass(cls, LearnedSolver):
+                assert cls.parameters["optimizer"] == ["adam"], cls.name
+    assert "optimizer" not in vars(LearnedSolver) and LearnedSolver.protocol_defaults["optimizer"] == "adam"
+    slista = adapter("SLISTA", n_layers=2)
+    assert slista.protocol("optimizer") == "adam" and "optimizer" not in str(slista)
+    assert str(slista) == "SLISTA[continuation=False,loss=unsupervised,lr=0.01,n_layers=2,n_steps=300,stagewise=False]"
+    assert str(adapter("SLISTA", n_layers=2, optimizer="lbfgs")).endswith(",optimizer=lbfgs,stagewise=False]")
+    (cls, params), = Benchmark(LASSO).check_solver_patterns(["SLISTA[optimizer=gd-linesearch]"])
+    assert params["optimizer"] == "gd-linesearch"
+
+
+def test_a_bad_optimizer_fails_when_benchopt_creates_the_adapter():
+    with pytest.raises(ValueError, match=r"optimizer='sgd' is not allowed; choose one of \['adam', 'gd-linesearch', "
+                                         r"'lbfgs'\]"):
+        adapter("SLISTA", n_layers=2, optimizer="sgd")
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "gd-linesearch"])
+def test_the_optimizer_reaches_the_fit_pipeline(monkeypatch, tmp_path, optimizer):
+    monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
+    seen = {}
+    real_fit = benchopt_adapters.fit
+
+    def spy(model, problem, inputs, **kwargs):
+        seen.update(kwargs)
+        return real_fit(model, problem, inputs, **kwargs)
+    monkeypatch.setattr(benchopt_adapters, "fit", spy)
+    solver = adapter("SLISTA", n_layers=2, loss="unsupervised", n_steps=5, optimizer=optimizer)
+    solver.set_objective(**objective_dict())
+    assert seen["config"].optimizer == optimizer and seen["config"].n_steps == 5
+    solver.run(2)
+    result = solver.get_result()
+    assert result["train_diverged"] is False and 1 <= result["train_steps"] <= 5

@@ -1,11 +1,6 @@
 """The device of the torch solvers: names checked with a clear error, problems and data moved once,
-tensors created without ``device=`` following the device, synchronisation on cuda only, and the
-GPU check script (``benchmarks/lasso/gpu_check.py``). GPU-only tests skip themselves without one."""
-import importlib.util
-import subprocess
-import sys
-from pathlib import Path
-
+tensors created without ``device=`` following the device, synchronisation on cuda only (the GPU
+check scripts: tests/results/test_gpu_check.py). GPU-only tests skip themselves without one."""
 import pytest
 import torch
 
@@ -20,8 +15,6 @@ from l2obench.solvers.losses import Loss
 from l2obench.solvers.training import TrainConfig
 from l2obench.solvers.unrolled.lasso.slista import SLISTA
 
-ROOT = Path(__file__).resolve().parents[2]
-GPU_CHECK = ROOT / "benchmarks" / "lasso" / "gpu_check.py"
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU")
 
 
@@ -167,52 +160,3 @@ def test_fit_trains_on_the_gpu(monkeypatch, tmp_path):
     meta = fit(again, problem, inputs, loss=Loss("unsupervised"), config=TrainConfig(n_steps=2), device="cuda")
     assert meta["cache_hit"] and torch.equal(again.log_step_.cpu(), model.log_step_.cpu())
 
-
-def load_gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", GPU_CHECK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_gpu_check_rewrites_the_solver_selection():
-    gc = load_gpu_check()
-    assert gc.with_device("ISTA[accelerated=[False,True],step=1.0]", "cuda") == \
-        "ISTA[accelerated=[False,True],step=1.0,device=cuda]"
-    assert gc.with_device("ADMM", "cuda:1") == "ADMM[device=cuda:1]"
-    assert gc.with_device("ADMM[device=cpu]", "cuda") == "ADMM[device=cuda]"
-    assert gc.strip_device("ISTA[accelerated=True,device=cuda,step=1.0]") == "ISTA[accelerated=True,step=1.0]"
-    assert gc.strip_device("ADMM[device=cuda:0]") == "ADMM"
-
-
-def test_gpu_check_reports_a_mismatch_beyond_the_float32_tolerance():
-    from l2obench.results.regression import read_baseline
-
-    gc = load_gpu_check()
-    base = read_baseline(ROOT / "results" / "baselines" / "lasso.csv")
-    table, comp = gc.comparison_table(base, base.copy(), "lasso")
-    assert comp.ok and (table["failures"] == 0).all() and (table["max_abs_diff"] == 0).all()
-    off = base.copy()
-    off.loc[0, "value"] *= 1.01  # 1 %: far beyond a classical float32 rtol of 1e-4
-    table, comp = gc.comparison_table(base, off, "lasso")
-    assert not comp.ok and int(table.set_index("metric").loc["value", "failures"]) == 1
-
-
-def test_gpu_check_dry_run_says_when_no_gpu_is_found():
-    proc = subprocess.run([sys.executable, str(GPU_CHECK), "--dry-run"], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert "ISTA[accelerated=[False,True],step=1.0]" in proc.stdout
-    if not torch.cuda.is_available():
-        assert "no GPU found" in proc.stdout
-    bad = subprocess.run([sys.executable, str(GPU_CHECK), "--dry-run", "--device", "gpu"], capture_output=True,
-                         text=True, cwd=ROOT, timeout=120)
-    assert bad.returncode == 2 and "device must be" in bad.stderr
-
-
-def test_gpu_check_quick_runs_end_to_end_on_the_cpu(tmp_path):
-    """Both sides on the CPU (``--device cpu``): the runs, the name matching and the comparison."""
-    proc = subprocess.run([sys.executable, str(GPU_CHECK), "--quick", "--device", "cpu", "--out-dir", str(tmp_path)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "ok: every metric of cpu agrees with cpu" in proc.stdout and "nmse_db" in proc.stdout

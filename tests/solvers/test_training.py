@@ -90,3 +90,78 @@ def test_for_budget_spreads_the_evaluations():
     assert TrainConfig.for_budget(5, lr=1e-3).eval_every == 1
     assert TrainConfig.for_budget(100, lr=1e-3, n_evals=5, patience=0).as_dict() == TrainConfig(
         n_steps=100, lr=1e-3, eval_every=20, patience=0).as_dict()
+
+
+# --- the optimizers (TrainConfig.optimizer, l2obench.solvers.optimizers) ---
+
+def _previous_adam_loop(model, loss_fn, train_data, config, groups):
+    """The loop as it was before the optimizers became options (one evaluation, at the end, so
+    the best state is the last one): 'adam' must give these weights bit for bit."""
+    params = [p for g in groups for p in g["params"]]
+    optimizer = torch.optim.Adam(groups, lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.n_steps)
+    generator = torch.Generator().manual_seed(config.seed)
+    n_train = train_data[0].shape[0]
+    perm, cursor = torch.randperm(n_train, generator=generator), 0
+    for _ in range(config.n_steps):
+        if cursor + config.batch_size > n_train:
+            perm, cursor = torch.randperm(n_train, generator=generator), 0
+        idx = perm[cursor:cursor + config.batch_size]
+        cursor += config.batch_size
+        loss = loss_fn(model, *(t[idx] for t in train_data))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+        optimizer.step()
+        if config.schedule == "cosine":
+            scheduler.step()
+
+
+@pytest.mark.parametrize("schedule, grad_clip", [("cosine", None), ("constant", 0.5)])
+def test_adam_is_the_previous_loop_bit_for_bit(schedule, grad_clip):
+    from l2obench.solvers.training import _param_groups
+
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=160, seed=4)
+    config = TrainConfig(n_steps=30, batch_size=32, lr=1e-3, eval_every=30, patience=0, schedule=schedule,
+                         grad_clip=grad_clip, seed=2)
+    assert config.optimizer == "adam" and TrainConfig.for_budget(30, lr=1e-3).optimizer == "adam"
+    models = [make_model("lista-cpss", n_layers=3, threshold_lr_scale=10.0).build(LassoProblem(D)) for _ in range(2)]
+    history = train(models[0], _mse, (X[:128], lmbd[:128], Z[:128]), (X[128:], lmbd[128:], Z[128:]), config,
+                    parameters=models[0].lr_groups(models[0].parameters()))
+    assert history.best_step == 30  # the final state is the one kept
+    _previous_adam_loop(models[1], _mse, (X[:128], lmbd[:128], Z[:128]), config,
+                        _param_groups(models[1].lr_groups(models[1].parameters()), config.lr))
+    for (name, a), b in zip(models[0].state_dict().items(), models[1].state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs", "gd-linesearch"])
+def test_each_optimizer_lowers_slistas_unsupervised_loss(optimizer):
+    from l2obench.solvers.losses import Loss
+
+    D, (X, _, lmbd), _ = _sparse_problem(n_train=256, seed=5)
+    model = make_model("slista", n_layers=4).build(LassoProblem(D))
+    loss = Loss("unsupervised")
+    history = train(model, loss, (X[:192], lmbd[:192]), (X[192:], lmbd[192:]),
+                    TrainConfig(n_steps=30, lr=1e-2, eval_every=5, patience=0, optimizer=optimizer))
+    initial = float(loss(make_model("slista", n_layers=4).build(LassoProblem(D)), X[192:], lmbd[192:]).detach())
+    assert not history.diverged and history.best_val < 0.97 * initial, (history.best_val, initial)
+
+
+def test_the_optimizer_is_part_of_the_cache_key(tmp_path):
+    from l2obench.solvers.cache import WeightCache
+    from l2obench.solvers.fit import fit
+    from l2obench.solvers.losses import Loss
+
+    D, (X, _, lmbd), _ = _sparse_problem(n_train=128, seed=6)
+    cache = WeightCache(tmp_path)
+    metas = {}
+    for optimizer in ("adam", "lbfgs", "adam"):
+        model = make_model("slista", n_layers=2)
+        metas.setdefault(optimizer, []).append(
+            fit(model, LassoProblem(D), (X, lmbd), loss=Loss("unsupervised"), cache=cache,
+                config=TrainConfig.for_budget(10, lr=1e-2, optimizer=optimizer)))
+    assert len(list(tmp_path.glob("*.pt"))) == 2
+    assert metas["adam"][0]["cache_key"] != metas["lbfgs"][0]["cache_key"]
+    assert not metas["adam"][0]["cache_hit"] and not metas["lbfgs"][0]["cache_hit"] and metas["adam"][1]["cache_hit"]

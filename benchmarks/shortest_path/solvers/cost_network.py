@@ -15,6 +15,6 @@ class Solver(ShortestPathData, LearnedSolver):
     name = "cost-network"
     model_class = CostNetwork
     parameters = {"loss": ["cost-mse", "spo-plus", "perturbed", "blackbox"], "n_steps": [400], "lr": [1e-2],
-                  "batch_size": [256]}
+                  "batch_size": [256], "device": ["cpu"]}  # or "cuda": torch on the GPU (gpu_check.py)
     test_config = {"loss": "spo-plus", "n_steps": 4, "batch_size": 16}
     n_evals, max_eval_every, patience, schedule = 100, 4, 25, "plateau"

@@ -12,6 +12,6 @@ class Solver(ShortestPathData, LearnedSolver):
     name = "dys-net"
     model_class = DYSNet
     parameters = {"loss": ["decision-mse"], "tol": [1e-3], "max_iter": [1000], "n_steps": [400], "lr": [1e-2],
-                  "batch_size": [256]}
+                  "batch_size": [256], "device": ["cpu"]}  # or "cuda": torch on the GPU (gpu_check.py)
     test_config = {"n_steps": 4, "batch_size": 16, "max_iter": 20}
     n_evals, max_eval_every, patience, schedule = 100, 4, 25, "plateau"

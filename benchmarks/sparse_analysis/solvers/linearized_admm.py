@@ -9,11 +9,13 @@ from benchmark_utils import SparseAnalysisData
 from l2obench.objectives.sparse_analysis import SparseAnalysisProblem
 from l2obench.solvers.benchopt_adapters import ClassicalSolver
 from l2obench.solvers.classical.linearized_admm import LinearizedADMM, analytic_transform
+from l2obench.solvers.device import to_cpu
 
 
 class Solver(SparseAnalysisData, ClassicalSolver):
     name = "linearized-admm"
-    parameters = {"transform": ["identity", "difference"], "alpha": [1.0], "beta": [0.45], "lam": [1.0]}
+    parameters = {"transform": ["identity", "difference"], "alpha": [1.0], "beta": [0.45], "lam": [1.0],
+                  "device": ["cpu"]}  # or "cuda": torch on the GPU (gpu_check.py)
 
     def problem_form(self, problem):
         return SparseAnalysisProblem(problem.A, analytic_transform(problem.A.shape[1], self.transform, problem.A.dtype))
@@ -22,4 +24,5 @@ class Solver(SparseAnalysisData, ClassicalSolver):
         return LinearizedADMM(alpha=self.alpha, beta=self.beta, lam=self.lam)
 
     def get_result(self):
-        return dict(x=self.result_, theta=self.problem_.penalty.K)
+        # on the CPU, as the base's result: the objective computes the metrics there
+        return dict(super().get_result(), theta=to_cpu(self.problem_.penalty.K))
