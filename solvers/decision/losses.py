@@ -95,4 +95,4 @@ class DecisionLoss(TrainingLoss):
     @torch.no_grad()
     def validation(self, model, U, C):
         """Normalised regret of the oracle's decisions on the predicted costs."""
-        return torch.tensor(model.problem_.regret(model.costs(U), C))
+        return torch.tensor(model.problem_.regret(model.costs(U), C), dtype=torch.float64)
