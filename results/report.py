@@ -149,7 +149,8 @@ def answer(table):
     labels, datasets = short_labels(table["solver"]), short_labels(table["dataset"])
     wins = [r for r in found if r["beaten"] and r["trained"]]
     if wins:
-        best = max(wins, key=lambda r: (not r["not_beaten"], len(r["beaten"]), r["budget"]))
+        # most classical solvers beaten, then the largest budget, then the best value (lower is better)
+        best = max(wins, key=lambda r: (not r["not_beaten"], len(r["beaten"]), r["budget"], -r["value"]))
         c, cb, cv = min(best["beaten"], key=lambda x: x[2])
         whom = "all classical solvers" if not best["not_beaten"] else labels[c]
         first = (f"ANSWER: {labels[best['solver']]} beats {whom} at {best['budget']} iterations on "

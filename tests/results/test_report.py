@@ -261,6 +261,20 @@ def test_first_line_names_the_winner_its_budget_and_training_time():
                                "classical solvers") for line in lines)
 
 
+def test_among_equal_wins_the_answer_names_the_most_accurate_learned_solver():
+    """Two learned solvers beating the same classical ones at the same budget (the run-once
+    predict-then-optimize rows): the answer names the one with the lower value, not the first name."""
+    answers = []
+    for slow, fast in (("lr=0.1", "lr=0.2"), ("lr=0.2", "lr=0.1")):  # either name order
+        df = benchopt_rows(solvers=("ISTA[step=1.0]", "LISTA[lr=0.1]", "LISTA[lr=0.2]"), budgets=(3,))
+        df.loc[df["solver_name"] == "ISTA[step=1.0]", "objective_value"] = 1.0
+        df.loc[df["solver_name"] == f"LISTA[{slow}]", "objective_value"] = 0.5
+        df.loc[df["solver_name"] == f"LISTA[{fast}]", "objective_value"] = 0.2
+        df["objective_trained_depth"] = 3
+        answers.append(report_mod.answer(tidy(df))[0])
+        assert answers[-1].startswith(f"ANSWER: LISTA[{fast}] beats"), answers[-1]
+
+
 def test_first_line_says_plainly_when_no_learned_solver_wins():
     lines = report_mod.answer(tidy(lasso_like_rows(learned_rate=0.95)))
     assert lines[0].startswith("ANSWER: no learned solver beats a classical one at its trained depth in this run")
