@@ -38,7 +38,7 @@ from l2obench.datasets.benchopt_checks import CheckedParameters
 from l2obench.objectives.validation import check_choice
 
 from l2obench.solvers.device import default_device, prepare_device, resolve_device, synchronize, to_cpu, to_device
-from l2obench.solvers.fit import fit, fit_with_continuation
+from l2obench.solvers.fit import check_stagewise, fit, fit_with_continuation
 from l2obench.solvers.losses import Loss
 from l2obench.solvers.params import param_names
 from l2obench.solvers.stopping import ClassicalCriterion, TrainedDepthCriterion
@@ -220,7 +220,7 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
         self.make_model()
         self.make_loss()
         self.trained_metric()
-        check_choice("stagewise", self.protocol("stagewise"), (False, True))
+        check_stagewise(self.protocol("stagewise"))  # False, True or 'chen' (fit.STAGEWISE)
         check_choice("continuation", self.protocol("continuation"), (False, True))
         TrainConfig.for_budget(self.protocol("n_steps"), lr=self.protocol("lr"), batch_size=self.protocol("batch_size"),
                                optimizer=self.protocol("optimizer"))

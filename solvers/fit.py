@@ -13,8 +13,11 @@ is reported (``diverged``) and never cached.
 
 Protocols: plain training (every tensor at once) or stage-wise (Chen et al. NeurIPS 2018: layer
 k = 1..T on the depth-k loss, first the new layer's tensors warm-started from layer k − 1, then
-all of them at a fifth of the rate); :func:`fit_with_continuation` trains a sequence of depths,
-each from the previous one (Ablin et al. 2019's per-depth networks).
+all of them), its phases per stage in :data:`STAGEWISE`: ``True`` fine-tunes at a fifth of the
+rate, ``'chen'`` at a fifth then a fiftieth (the reference code's 5e-4 → 1e-4 → 1e-5), each phase
+a :func:`~l2obench.solvers.training.train` run to its own validation plateau (``patience``) or
+budget, from the best state of the phase before; :func:`fit_with_continuation` trains a sequence
+of depths, each from the previous one (Ablin et al. 2019's per-depth networks).
 """
 import dataclasses
 import itertools
@@ -23,7 +26,7 @@ import time
 
 import torch
 
-from l2obench.objectives.validation import check_real
+from l2obench.objectives.validation import check_choice, check_real
 from l2obench.solvers.cache import cached_training, code_fingerprint, fingerprint
 from l2obench.solvers.device import default_device, device_key, resolve_device, to_device
 from l2obench.solvers.losses import TrainingLoss
@@ -32,6 +35,19 @@ from l2obench.solvers.threads import torch_threads, train_threads
 from l2obench.solvers.training import TrainConfig, train
 
 FINETUNE_LR_FACTOR = 0.2
+# the phases of one stage of stage-wise training: which tensors ('layer': the new layer's, 'all':
+# layers 1..k) at which multiple of ``config.lr``. True: the suite's protocol (fine-tuning at a
+# fifth of the rate). 'chen': Chen et al. 2018's reference code (LISTA-CPSS utils/train.py:
+# the new layer at init_lr, then all layers at init_lr × lr_decay = (0.2, 0.02))
+STAGEWISE = {True: (("layer", 1.0), ("all", FINETUNE_LR_FACTOR)),
+             "chen": (("layer", 1.0), ("all", 0.2), ("all", 0.02))}
+STAGEWISE_CHOICES = (False, *STAGEWISE)
+
+
+def check_stagewise(stagewise):
+    """``stagewise`` as the cache key holds it: False, True or a name of :data:`STAGEWISE`."""
+    check_choice("stagewise", stagewise, STAGEWISE_CHOICES)
+    return stagewise if isinstance(stagewise, str) else bool(stagewise)
 
 
 def split_train_val(n, val_fraction, seed):
@@ -72,16 +88,18 @@ def _run_training(model, loss, tr, val, config, stagewise, meter=None):
         histories.append(train(model, loss, tr, val, config, parameters=model.lr_groups(model.parameters()),
                                desc=name, val_fn=val_fn))
     else:
-        fine = dataclasses.replace(config, lr=config.lr * FINETUNE_LR_FACTOR)
+        # each phase a train() run from the best state the phase before restored
+        phases = [(which, config if factor == 1.0 else dataclasses.replace(config, lr=config.lr * factor))
+                  for which, factor in STAGEWISE[stagewise]]
         for k in range(1, model.n_layers + 1):
             _warm_start(model, k - 1)
 
             def loss_k(m, *batch, _k=k):
                 return loss(m, *batch, n_layers=_k)
-            histories.append(train(model, loss_k, tr, val, config,
-                                   parameters=model.lr_groups(model.layer_parameters(k - 1)), desc=f"{name} layer {k}"))
-            histories.append(train(model, loss_k, tr, val, fine, parameters=model.lr_groups(model.parameters()),
-                                   desc=f"{name} 1..{k}"))
+            for which, phase in phases:
+                tensors = model.layer_parameters(k - 1) if which == "layer" else model.parameters()
+                desc = f"{name} layer {k}" if which == "layer" else f"{name} 1..{k} lr={phase.lr:g}"
+                histories.append(train(model, loss_k, tr, val, phase, parameters=model.lr_groups(tensors), desc=desc))
     meta = {"train_time": time.perf_counter() - t0, "best_val": histories[-1].best_val,
             "time_to_best": sum(h.train_time for h in histories[:-1]) + histories[-1].time_to_best,
             # 0 with n_steps > 0: no step improved on the initial weights (the model returned is its start)
@@ -125,8 +143,11 @@ def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val
     config : TrainConfig, optional
     val : (inputs, target) tuple, optional
         A validation split of its own; otherwise a seeded ``val_fraction`` of ``inputs`` is held out.
-    stagewise : bool
-        Layer-by-layer training (Chen et al. 2018); the step budget applies per stage.
+    stagewise : {False, True, 'chen'}
+        Layer-by-layer training (Chen et al. 2018), the phases of each stage in :data:`STAGEWISE`:
+        True, the new layer at ``config.lr`` then all layers at a fifth of it; 'chen', the new layer
+        at ``config.lr`` then all layers at ``lr / 5`` and ``lr / 50``. The step budget and early
+        stopping apply per phase; part of the cache key.
     init_from : model, optional
         A trained shallower model of the same class whose layers seed the first layers
         (depth continuation); its weights enter the cache key through the initial state.
@@ -150,6 +171,7 @@ def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}.")
     if not isinstance(loss, TrainingLoss):
         raise ValueError(f"loss must be a TrainingLoss (Loss, DecisionLoss), got {type(loss).__name__}.")
+    stagewise = check_stagewise(stagewise)
     inputs = tuple(inputs)
     _check_data("training", inputs, target)
     if val is not None:
@@ -176,7 +198,7 @@ def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val
     spec = {"model": type(model).__qualname__, "params": model.get_params(), "initial_state": _state_fingerprint(model),
             "problem": [type(problem).__qualname__, fingerprint(*problem.fingerprint_tensors())],
             "data": fingerprint(*tr), "val": fingerprint(*val_data),
-            "loss": loss.get_params(), "config": config.as_dict(), "stagewise": bool(stagewise),
+            "loss": loss.get_params(), "config": config.as_dict(), "stagewise": stagewise,
             "measure_memory": bool(measure_memory), "device": device_key(device),
             "code": code_fingerprint(type(model), type(problem), type(loss), sys.modules[__name__])}
 

@@ -265,3 +265,33 @@ def test_the_optimizer_reaches_the_fit_pipeline(monkeypatch, tmp_path, optimizer
     solver.run(2)
     result = solver.get_result()
     assert result["train_diverged"] is False and 1 <= result["train_steps"] <= 5
+
+
+# --- the stage-wise protocol parameter (l2obench.solvers.fit.STAGEWISE) ---
+
+def test_stagewise_chen_is_selectable_from_benchopt_and_reaches_the_fit_pipeline(monkeypatch, tmp_path):
+    """``-s "LISTA-CP[stagewise=chen]"``: benchopt parses the value, the adapter accepts it, names the
+    curve by it, and fit trains by Chen et al.'s phases (3 per layer)."""
+    (_, params), = Benchmark(LASSO).check_solver_patterns(["LISTA-CP[stagewise=chen]"])
+    assert params["stagewise"] == "chen"
+    monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
+    seen = {}
+    real_fit = benchopt_adapters.fit
+
+    def spy(model, problem, inputs, **kwargs):
+        seen.update(kwargs)
+        return real_fit(model, problem, inputs, **kwargs)
+    monkeypatch.setattr(benchopt_adapters, "fit", spy)
+    solver = adapter("LISTA-CP", n_layers=2, n_steps=3, stagewise="chen", support_selection=False)
+    assert "stagewise=chen" in str(solver)
+    solver.set_objective(**objective_dict())
+    assert seen["stagewise"] == "chen"
+    solver.run(2)
+    result = solver.get_result()
+    assert result["train_diverged"] is False and 2 * 3 <= result["train_steps"] <= 2 * 3 * 3
+
+
+def test_a_bad_stagewise_fails_when_benchopt_creates_the_adapter():
+    with pytest.raises(ValueError, match=r"stagewise='paper' is not allowed; choose one of "
+                                         r"\['False', 'True', 'chen'\]"):
+        adapter("LISTA-CP", n_layers=2, stagewise="paper")

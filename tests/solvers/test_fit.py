@@ -1,5 +1,7 @@
 """The one fit pipeline: learning helps on test data, stage-wise, depth continuation, bad input,
 divergence, for the Lasso and TV models."""
+import dataclasses
+
 import pytest
 import torch
 
@@ -10,8 +12,10 @@ from l2obench.objectives.tv_deconvolution import TVProblem, lambda_max, tv_value
 from l2obench.solvers import fit as fit_module
 from l2obench.solvers.cache import WeightCache
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient
-from l2obench.solvers.fit import fit, fit_with_continuation
+from l2obench.solvers import training
+from l2obench.solvers.fit import fit, fit_with_continuation, split_train_val
 from l2obench.solvers.losses import Loss
+from l2obench.solvers.threads import torch_threads, train_threads
 from l2obench.solvers.training import TrainConfig
 from l2obench.solvers.unrolled.lasso.registry import make_model
 from l2obench.solvers.unrolled.tv.lpgd import LPGDTaut
@@ -58,6 +62,109 @@ def test_stagewise_training_trains_every_layer(tmp_path):
     for k in range(3):
         assert not torch.equal(model.W1_[k], init.W1_[k])
 
+
+
+def _todays_stagewise(model, problem, X, lmbd, Z, config):
+    """The stage-wise protocol ``stagewise=True`` ran before 'chen' existed (issue 15), written out:
+    per layer k, the new layer at ``config.lr``, then all layers at a fifth of it."""
+    model.build(problem)
+    idx_tr, idx_val = split_train_val(X.shape[0], 0.1, config.seed)
+    tr, val = tuple(t[idx_tr] for t in (X, lmbd, Z)), tuple(t[idx_val] for t in (X, lmbd, Z))
+    loss, fine = Loss("supervised"), dataclasses.replace(config, lr=config.lr * 0.2)
+    with torch_threads(train_threads()):
+        for k in range(1, model.n_layers + 1):
+            fit_module._warm_start(model, k - 1)
+
+            def loss_k(m, *batch, _k=k):
+                return loss(m, *batch, n_layers=_k)
+            training.train(model, loss_k, tr, val, config, parameters=model.lr_groups(model.layer_parameters(k - 1)))
+            training.train(model, loss_k, tr, val, fine, parameters=model.lr_groups(model.parameters()))
+    return model
+
+
+@pytest.mark.parametrize("name, lr", [("lista", 1e-3), ("lista-cpss", 0.3)])  # 0.3: phases stop early
+def test_stagewise_true_trains_the_same_weights_as_before_chen(tmp_path, name, lr):
+    """Regression baselines depend on ``stagewise=True``: adding 'chen' changed none of its weights
+    (checked bit for bit against the code before the change, too)."""
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=256)
+    config = TrainConfig(n_steps=20, lr=lr, eval_every=2, patience=2)
+    kwargs = {"threshold_lr_scale": 10.0} if name == "lista-cpss" else {}
+    model = make_model(name, n_layers=3, **kwargs)
+    meta = fit(model, LassoProblem(D), (X, lmbd), loss=Loss("supervised"), target=Z, config=config, stagewise=True,
+               cache=WeightCache(tmp_path))
+    reference = _todays_stagewise(make_model(name, n_layers=3, **kwargs), LassoProblem(D), X, lmbd, Z, config)
+    assert meta["n_steps"] <= 3 * 2 * 20 and (meta["stopped_early"] or lr < 0.1)
+    for (key, value), (_, expected) in zip(model.state_dict().items(), reference.state_dict().items()):
+        assert torch.equal(value, expected), key
+
+
+def test_chen_stagewise_runs_every_phase_at_its_rates_from_the_previous_best_state(tmp_path, monkeypatch):
+    """'chen': per layer k, the new layer at lr, then all layers at lr/5 and lr/50 (the reference
+    code's 5e-4 -> 1e-4 -> 1e-5), the thresholds at threshold_lr_scale times each; every phase
+    starts from the best validation state of the phase before."""
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=256)
+    calls, adam_rates = [], []
+    real_train, real_make_step = fit_module.train, training.make_step
+
+    def spy_train(model, loss_fn, tr, val, config, *, parameters, **kwargs):
+        start = {n: p.detach().clone() for n, p in model.named_parameters()}
+        history = real_train(model, loss_fn, tr, val, config, parameters=parameters, **kwargs)
+        best = training._evaluate(model, loss_fn, val, config.batch_size * 16)  # the state it left
+        calls.append(dict(lr=config.lr, trained={id(p) for g in parameters for p in g["params"]}, start=start,
+                          end={n: p.detach().clone() for n, p in model.named_parameters()},
+                          history=history, left=best))
+        return history
+
+    def spy_make_step(groups, config):
+        adam_rates.append([g["lr"] for g in groups])
+        return real_make_step(groups, config)
+
+    monkeypatch.setattr(fit_module, "train", spy_train)
+    monkeypatch.setattr(training, "make_step", spy_make_step)
+    lr, T = 1e-2, 3
+    model = make_model("lista-cpss", n_layers=T, threshold_lr_scale=10.0)
+    config = TrainConfig(n_steps=8, lr=lr, eval_every=2, patience=2)
+    meta = fit(model, LassoProblem(D), (X, lmbd), loss=Loss("supervised"), target=Z, config=config,
+               stagewise="chen", cache=WeightCache(tmp_path))
+    assert len(calls) == 3 * T
+    assert [c["lr"] for c in calls] == pytest.approx([lr, lr / 5, lr / 50] * T, rel=1e-12)
+    assert [rate for rates in adam_rates for rate in rates] == pytest.approx(
+        [rate for r in [lr, lr / 5, lr / 50] * T for rate in (r, 10 * r)], rel=1e-12)
+    assert all(len(rates) == 2 for rates in adam_rates)  # weights, thresholds
+    names = dict((id(p), n) for n, p in model.named_parameters())
+    for k in range(T):
+        new, after = calls[3 * k], calls[3 * k + 1:3 * k + 3]
+        assert new["trained"] == {id(p) for p in model.layer_parameters(k)}
+        assert all(c["trained"] == set(names) for c in after)
+        for before, c in zip(calls[3 * k:3 * k + 2], after):  # later phases start where the one before ended
+            assert all(torch.equal(c["start"][n], before["end"][n]) for n in names.values())
+    for c in calls:  # ... which is its best validated state, not its last step
+        assert c["left"] == pytest.approx(c["history"].best_val, rel=1e-12)
+        assert c["history"].n_steps_done >= 1
+    assert any(c["history"].best_step < c["history"].n_steps_done for c in calls)  # a phase restored an earlier state
+    assert meta["n_steps"] == sum(c["history"].n_steps_done for c in calls)
+    init = make_model("lista-cpss", n_layers=T).build(LassoProblem(D))
+    assert all(not torch.equal(model.W_[k], init.W_[k]) for k in range(T))
+
+
+def test_the_stagewise_protocol_enters_the_cache_key_and_a_bad_one_is_refused(tmp_path, monkeypatch):
+    D, (X, Z, lmbd), _ = _sparse_problem(n_train=128)
+    config = TrainConfig(n_steps=2, lr=1e-3, eval_every=1, patience=0)
+    cache = WeightCache(tmp_path)
+
+    def fitted(stagewise):
+        return fit(make_model("lista-cp", n_layers=2), LassoProblem(D), (X, lmbd), loss=Loss("supervised"),
+                   target=Z, config=config, stagewise=stagewise, cache=cache)
+    keys = {stagewise: fitted(stagewise)["cache_key"] for stagewise in (False, True, "chen")}
+    assert len(set(keys.values())) == 3
+    again = fitted("chen")
+    assert again["cache_hit"] and again["cache_key"] == keys["chen"]
+    monkeypatch.setattr(fit_module, "train", lambda *a, **k: pytest.fail("trained with a bad stagewise"))
+    n_files = len(list(tmp_path.iterdir()))
+    for bad in ("chenn", "True", 2, None):
+        with pytest.raises(ValueError, match=r"stagewise=.* is not allowed; choose one of \['False', 'True', 'chen'\]"):
+            fitted(bad)
+    assert len(list(tmp_path.iterdir())) == n_files
 
 def test_bad_training_configuration_names_the_parameter(tmp_path):
     D, (X, Z, lmbd), _ = _sparse_problem(n_train=64)
