@@ -60,11 +60,10 @@ def tidy(parquets):
     df = df[df["method"].notna()].copy()
     df["k"] = df["p_dataset_grid"].astype(int)
     # a training whose best validation regret is its initial one returned its initial weights
-    if "objective_train_no_improvement" in df:
-        df["no_improvement"] = df["objective_train_no_improvement"].astype(float)
-    else:  # result files written before that column: no improvement means no time to a best point
-        df["no_improvement"] = ((df.get("objective_train_steps", 0) > 0)
-                                & (df["objective_time_to_best"] == 0)).astype(float)
+    # (result files written before that column: no improvement means no time to a best point)
+    inferred = ((df.get("objective_train_steps", 0) > 0) & (df["objective_time_to_best"] == 0)).astype(float)
+    recorded = df.get("objective_train_no_improvement", pd.Series(float("nan"), index=df.index))
+    df["no_improvement"] = recorded.astype(float).fillna(inferred)
     cols = {"objective_regret": "regret", "objective_path_accuracy": "path_accuracy",
             "objective_time_to_best": "time_to_best", "objective_train_time": "train_time",
             "no_improvement": "no_improvement"}
