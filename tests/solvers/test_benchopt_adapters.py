@@ -249,8 +249,8 @@ def test_a_bad_optimizer_fails_when_benchopt_creates_the_adapter():
         adapter("SLISTA", n_layers=2, optimizer="sgd")
 
 
-@pytest.mark.parametrize("optimizer", ["lbfgs", "gd-linesearch"])
-def test_the_optimizer_reaches_the_fit_pipeline(monkeypatch, tmp_path, optimizer):
+def fit_arguments(monkeypatch, tmp_path):
+    """The keyword arguments the adapter's next ``fit`` call receives (filled when it happens)."""
     monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
     seen = {}
     real_fit = benchopt_adapters.fit
@@ -259,6 +259,12 @@ def test_the_optimizer_reaches_the_fit_pipeline(monkeypatch, tmp_path, optimizer
         seen.update(kwargs)
         return real_fit(model, problem, inputs, **kwargs)
     monkeypatch.setattr(benchopt_adapters, "fit", spy)
+    return seen
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "gd-linesearch"])
+def test_the_optimizer_reaches_the_fit_pipeline(monkeypatch, tmp_path, optimizer):
+    seen = fit_arguments(monkeypatch, tmp_path)
     solver = adapter("SLISTA", n_layers=2, loss="unsupervised", n_steps=5, optimizer=optimizer)
     solver.set_objective(**objective_dict())
     assert seen["config"].optimizer == optimizer and seen["config"].n_steps == 5
@@ -274,14 +280,7 @@ def test_stagewise_chen_is_selectable_from_benchopt_and_reaches_the_fit_pipeline
     curve by it, and fit trains by Chen et al.'s phases (3 per layer)."""
     (_, params), = Benchmark(LASSO).check_solver_patterns(["LISTA-CP[stagewise=chen]"])
     assert params["stagewise"] == "chen"
-    monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
-    seen = {}
-    real_fit = benchopt_adapters.fit
-
-    def spy(model, problem, inputs, **kwargs):
-        seen.update(kwargs)
-        return real_fit(model, problem, inputs, **kwargs)
-    monkeypatch.setattr(benchopt_adapters, "fit", spy)
+    seen = fit_arguments(monkeypatch, tmp_path)
     solver = adapter("LISTA-CP", n_layers=2, n_steps=3, stagewise="chen", support_selection=False)
     assert "stagewise=chen" in str(solver)
     solver.set_objective(**objective_dict())
