@@ -108,30 +108,33 @@ class StandardFormLP:
         """The exact oracle: ``(X, objective)``, an optimal vertex per row of ``C``."""
         raise NotImplementedError
 
-    def regret(self, C_pred, C_true, reduction="normalized"):
-        """Regret of the oracle's decisions on the predicted costs, measured on the true costs.
-
-        ``reduction='normalized'`` is PyEPO's normalised regret (sum of regrets over the sum of
-        :math:`|z^\\star|`), ``'mean'`` the mean regret, ``'none'`` one value per row.
-        """
-        check_choice("reduction", reduction, REDUCTIONS)
+    def decision_metrics(self, C_pred, C_true):
+        """What the oracle's decisions on the predicted costs are worth on the true costs, from one
+        oracle call on each: ``regrets`` (per row, float64), ``regret`` (PyEPO's normalised regret:
+        the sum of regrets over the sum of :math:`|z^\\star|`), ``regret_mean`` and
+        ``decision_accuracy`` (the share of rows whose decision is the true optimal one)."""
         C_pred, C_true = self.check_inputs(C_pred, "C_pred"), self.check_inputs(C_true, "C_true")
         if C_pred.shape != C_true.shape:
             raise ValueError(f"C_pred and C_true must have the same shape, got {tuple(C_pred.shape)} "
                              f"and {tuple(C_true.shape)}.")
         C_true = C_true.double()
         X_pred, _ = self.solve(C_pred)
-        _, z_true = self.solve(C_true)
-        regrets = (C_true * X_pred.double()).sum(dim=1) - z_true
-        if reduction == "none":
-            return regrets
-        if reduction == "mean":
-            return float(regrets.mean())
-        return float(regrets.sum() / z_true.abs().sum().clamp_min(1e-300))
+        X_true, z_true = self.solve(C_true)
+        X_pred = X_pred.double()
+        regrets = (C_true * X_pred).sum(dim=1) - z_true
+        return {"regrets": regrets, "regret": float(regrets.sum() / z_true.abs().sum().clamp_min(1e-300)),
+                "regret_mean": float(regrets.mean()),
+                "decision_accuracy": float(((X_pred - X_true).abs().amax(dim=1) < 0.5).double().mean())}
+
+    def regret(self, C_pred, C_true, reduction="normalized"):
+        """Regret of the oracle's decisions on the predicted costs, measured on the true costs:
+        ``reduction='normalized'`` PyEPO's normalised regret, ``'mean'`` the mean regret, ``'none'``
+        one value per row (:meth:`decision_metrics`)."""
+        check_choice("reduction", reduction, REDUCTIONS)
+        metrics = self.decision_metrics(C_pred, C_true)
+        return metrics[{"normalized": "regret", "mean": "regret_mean", "none": "regrets"}[reduction]]
 
     def decision_accuracy(self, C_pred, C_true):
         """Fraction of rows whose decision on the predicted costs equals the true optimal decision."""
-        X_pred, _ = self.solve(self.check_inputs(C_pred, "C_pred"))
-        X_true, _ = self.solve(self.check_inputs(C_true, "C_true"))
-        return float(((X_pred - X_true).abs().amax(dim=1) < 0.5).double().mean())
+        return self.decision_metrics(C_pred, C_true)["decision_accuracy"]
 

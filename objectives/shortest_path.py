@@ -111,4 +111,4 @@ class GridShortestPath(StandardFormLP):
         """This oracle as a PyEPO ``optModel`` (for PyEPO's losses and ``metric.regret``)."""
         from l2obench.objectives.shortest_path_pyepo import PyEPOGridShortestPath
 
-        return PyEPOGridShortestPath(self.k)
+        return PyEPOGridShortestPath(self.k, problem=self)

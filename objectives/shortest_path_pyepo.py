@@ -13,14 +13,26 @@ from pyepo.model.opt import optModel
 
 
 class PyEPOGridShortestPath(shortestPathBase, optModel):
-    """PyEPO's ``shortestPathModel`` on the suite's dynamic programme (minimisation)."""
+    """PyEPO's ``shortestPathModel`` on the suite's dynamic programme (minimisation).
 
-    def __init__(self, k):
-        from l2obench.objectives.shortest_path import GridShortestPath
+    ``problem``: the :class:`~l2obench.objectives.shortest_path.GridShortestPath` whose oracle to
+    call (built from ``k`` when None, as PyEPO's ``rebuild`` does from :meth:`get_config`).
+    """
 
-        self._problem = GridShortestPath(k)
+    def __init__(self, k, problem=None):
+        if problem is None:
+            from l2obench.objectives.shortest_path import GridShortestPath
+
+            problem = GridShortestPath(k)
+        elif problem.k != k:
+            raise ValueError(f"problem is a {problem.k} x {problem.k} grid, not {k} x {k}.")
+        self._problem = problem
         self._cost = None
         super().__init__((k, k))
+
+    def get_config(self):
+        # what PyEPO's rebuild (its multi-process pools) needs: the grid side, not the problem's tensors
+        return {"k": self.grid[0]}
 
     def _getModel(self):
         return None, list(range(len(self.arcs)))

@@ -1,5 +1,10 @@
 """Small problems shared by the test modules (importable as ``support``: conftest.py puts this
 folder on the path, since pytest's importlib mode does not let test modules import each other)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -51,3 +56,47 @@ def sklearn_lasso_values(problem, X, lmbd):
     Z = np.stack([Lasso(alpha=float(l) / m, fit_intercept=False, tol=1e-14, max_iter=100_000)
                   .fit(Dn, x.numpy()).coef_ for x, l in zip(X, lmbd)])
     return problem.value(X, torch.from_numpy(Z), lmbd)
+
+
+BIN = Path(sys.executable).parent
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def benchopt_env(cache, **extra):
+    """The environment of a benchopt subprocess: this environment's ``bin`` first on PATH (benchopt
+    starts ``python`` from it), the trained-weight cache in ``cache``, and ``extra`` variables."""
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "L2OBENCH_CACHE": str(cache),
+            **extra}
+
+
+def run_benchopt(benchmark, *args, cache, timeout=300, **env):
+    """``benchopt run benchmarks/<benchmark> --no-plot --no-cache *args`` in :func:`benchopt_env`;
+    returns the finished process (stdout and stderr captured as text)."""
+    cmd = [str(BIN / "benchopt"), "run", str(BENCHMARKS / benchmark), "--no-plot", "--no-cache", *args]
+    return subprocess.run(cmd, env=benchopt_env(cache, **env), capture_output=True, text=True, timeout=timeout)
+
+
+def assert_dual_is_a_tight_lower_bound(problem, X, lam, tol):
+    """Weak duality at random points (dual ≤ primal, anywhere) and a gap closed to ``tol`` at the
+    certified solution; returns that solution."""
+    from l2obench.solvers.classical.reference import certified_solve
+
+    gen = torch.Generator().manual_seed(0)
+    n = problem.datafit.A.shape[1]
+    for _ in range(5):
+        Z1, Z2 = (torch.randn(X.shape[0], n, generator=gen, dtype=torch.float64) for _ in range(2))
+        assert torch.all(problem.dual_value(X, Z1, lam) <= problem.value(X, Z2, lam) + 1e-12)
+    ref = certified_solve(problem, X, lam, tol=tol)
+    assert torch.all(problem.dual_value(X, ref.Z, lam) >= ref.value * (1 - tol))
+    return ref
+
+
+def assert_untrained_layers_are_ista(model, problem, X, lmbd, depth):
+    """Layer k of an untrained model with the analytic weights is ISTA's k-th iterate (k = 1..depth)."""
+    from l2obench.solvers.classical.proximal_gradient import ProximalGradient
+
+    ista = ProximalGradient(accelerated=False)
+    with torch.no_grad():
+        for k in range(1, depth + 1):
+            assert torch.allclose(model(X, lmbd, n_layers=k), ista.solve(problem, X, lmbd, k), atol=1e-12, rtol=0)
+    return ista

@@ -1,28 +1,18 @@
 """The lasso benchmark end to end: a diverging solver leaves flagged rows, not a lost curve."""
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from l2obench.results.tables import tidy
-
-ROOT = Path(__file__).resolve().parents[2]
+from support import run_benchopt
 
 
 @pytest.mark.slow
 def test_diverging_solver_gives_flagged_rows(tmp_path):
     out = tmp_path / "run.parquet"
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "L2OBENCH_CACHE": str(tmp_path / "cache")}
-    cmd = [str(bin_dir / "benchopt"), "run", str(ROOT / "benchmarks" / "lasso"), "--no-plot", "--no-cache",
-           "-s", "ISTA[accelerated=False,step=[1.0,4.0]]", "-o", "lasso[reg=0.05,dtype=float64]",
-           "-d", "equiregularized[n_train=16,n_test=16,n_dim=16,n_atoms=32]",
-           "-n", "25", "--timeout", "120", "--seed", "0", "--output", str(out)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    proc = run_benchopt("lasso", "-s", "ISTA[accelerated=False,step=[1.0,4.0]]", "-o", "lasso[reg=0.05,dtype=float64]",
+                        "-d", "equiregularized[n_train=16,n_test=16,n_dim=16,n_atoms=32]",
+                        "-n", "25", "--timeout", "120", "--seed", "0", "--output", str(out),
+                        cache=tmp_path / "cache", timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     table = tidy(pd.read_parquet(out))
     steps = table["solver"].str.extract(r"step=([0-9.]+)")[0].astype(float)
@@ -37,13 +27,8 @@ def test_a_bad_later_dataset_fails_before_anything_runs(tmp_path):
     """`-d good -d bad`: the bad parameter is named before the first data set runs (it used to
     abort the run after the first one had finished, with no result file)."""
     out = tmp_path / "run.parquet"
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "L2OBENCH_CACHE": str(tmp_path / "cache")}
-    cmd = [str(bin_dir / "benchopt"), "run", str(ROOT / "benchmarks" / "lasso"), "--no-plot", "--no-cache",
-           "-s", "ISTA[accelerated=False]", "-d", "compressed-sensing[n_train=64,n_test=16]",
-           "-d", "equiregularized[n_test=0]", "-n", "3", "--output", str(out)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    proc = run_benchopt("lasso", "-s", "ISTA[accelerated=False]", "-d", "compressed-sensing[n_train=64,n_test=16]",
+                        "-d", "equiregularized[n_test=0]", "-n", "3", "--output", str(out), cache=tmp_path / "cache")
     text = proc.stdout + proc.stderr
     assert proc.returncode == 2, text[-3000:]                      # click's usage error, not a crash
     assert "equiregularized[n_atoms=256,n_dim=64,n_test=0,n_train=10000]: n_test must be >= 1" in text
@@ -59,13 +44,8 @@ def test_a_bad_later_dataset_fails_before_anything_runs(tmp_path):
 def test_bad_solver_or_objective_parameters_fail_before_anything_runs(tmp_path, selection, message):
     """Solver and objective parameters are checked when benchopt creates them, before any run
     (ClassicalSolver / LearnedSolver / the objectives' check_parameters)."""
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "L2OBENCH_CACHE": str(tmp_path / "cache")}
-    cmd = [str(bin_dir / "benchopt"), "run", str(ROOT / "benchmarks" / "lasso"), "--no-plot", "--no-cache",
-           "-d", "equiregularized[n_train=16,n_test=8,n_dim=8,n_atoms=16]", "-n", "2", *selection,
-           "--output", str(tmp_path / "run.parquet")]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    proc = run_benchopt("lasso", "-d", "equiregularized[n_train=16,n_test=8,n_dim=8,n_atoms=16]", "-n", "2",
+                        *selection, "--output", str(tmp_path / "run.parquet"), cache=tmp_path / "cache")
     text = proc.stdout + proc.stderr
     assert proc.returncode == 2 and message in text, text[-3000:]
     assert not (tmp_path / "run.parquet").exists()

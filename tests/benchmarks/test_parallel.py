@@ -14,7 +14,6 @@
 import inspect
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from support import run_benchopt
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = sorted(p.parent.name for p in (ROOT / "benchmarks").glob("*/objective.py"))
@@ -168,14 +169,10 @@ RUN = ["-s", "ISTA[accelerated=[False,True]]",
        "-n", "10", "--timeout", "120", "--seed", "0"]
 
 
-def run_benchopt(out, cache, *extra):
-    bin_dir = Path(sys.executable).parent
+def run_lasso(out, cache, *extra):
     # one thread, as on the dask workers (their nanny sets OMP_NUM_THREADS=1): same kernels, same bits
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "L2OBENCH_CACHE": str(cache),
-           "BENCHOPT_RAISE_ON_ERROR": "1", "OMP_NUM_THREADS": "1"}
-    cmd = [str(bin_dir / "benchopt"), "run", str(ROOT / "benchmarks" / "lasso"), "--no-plot", "--no-cache",
-           *RUN, "--output", str(out), *extra]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    proc = run_benchopt("lasso", *RUN, "--output", str(out), *extra, cache=cache,
+                        BENCHOPT_RAISE_ON_ERROR="1", OMP_NUM_THREADS="1")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
 
@@ -192,11 +189,11 @@ def _cache_files(folder):
 
 @pytest.mark.slow
 def test_a_dask_run_gives_the_sequential_table(tmp_path):
-    run_benchopt(tmp_path / "sequential.parquet", tmp_path / "sequential_cache")
+    run_lasso(tmp_path / "sequential.parquet", tmp_path / "sequential_cache")
     with local_cluster(tmp_path / "dask_cache") as cluster:
         config = tmp_path / "dask.yml"
         config.write_text(f"backend: dask\ndask_address: {cluster.scheduler_address}\n")
-        stdout = run_benchopt(tmp_path / "dask.parquet", tmp_path / "dask_cache", "--parallel-config", str(config))
+        stdout = run_lasso(tmp_path / "dask.parquet", tmp_path / "dask_cache", "--parallel-config", str(config))
     assert "Distributed run with backend: dask" in stdout
 
     sequential, parallel = _sorted_table(tmp_path / "sequential.parquet"), _sorted_table(tmp_path / "dask.parquet")

@@ -69,3 +69,13 @@ def test_set_obj_and_solve_checks():
     X, obj = GridShortestPath(3).solve(torch.arange(12, dtype=torch.float64)[None])
     np.testing.assert_array_equal(x, X[0].numpy())
     assert z == float(obj[0])
+
+
+def test_the_wrapper_calls_its_problem_and_rebuilds_from_the_grid_side():
+    problem = GridShortestPath(4)
+    model = problem.pyepo_model()
+    assert model._problem is problem  # no second problem (its SVD) per wrapper
+    rebuilt = model.rebuild()  # PyEPO's worker pools rebuild from get_config
+    assert rebuilt.grid == (4, 4) and rebuilt._problem is not problem and rebuilt._problem.k == 4
+    with pytest.raises(ValueError, match="problem is a 4 x 4 grid, not 3 x 3"):
+        PyEPOGridShortestPath(3, problem=problem)

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from l2obench.objectives.lasso import LassoProblem
-from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 from l2obench.solvers.unrolled.lasso.lista import LISTA
+from support import assert_untrained_layers_are_ista
 from support import lasso_batch as _problem
 
 
@@ -14,10 +14,8 @@ def test_untrained_lista_is_ista_exactly(depth, shape):
     D, X, lmbd = _problem(*shape, seed=depth)
     problem = LassoProblem(D)
     model = LISTA(n_layers=depth).build(problem)
-    ista = ProximalGradient(accelerated=False)
+    ista = assert_untrained_layers_are_ista(model, problem, X, lmbd, depth)
     with torch.no_grad():
-        for k in range(1, depth + 1):
-            assert torch.allclose(model(X, lmbd, n_layers=k), ista.solve(problem, X, lmbd, k), atol=1e-12, rtol=0)
         layers = model(X, lmbd, all_layers=True)
     assert len(layers) == depth and torch.equal(layers[-1], model.solve(X, lmbd, depth))
     for n_iter in (depth + 1, depth + 10):  # then ISTA continues them

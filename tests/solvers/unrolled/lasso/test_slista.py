@@ -7,6 +7,7 @@ from l2obench.objectives.lasso import LassoProblem
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 from l2obench.solvers.unrolled.lasso.registry import make_model
 from l2obench.solvers.unrolled.lasso.slista import SLISTA
+from support import assert_untrained_layers_are_ista
 from support import lasso_batch as _problem
 
 
@@ -25,10 +26,7 @@ def test_untrained_slista_is_ista_exactly(depth):
     D, X, lmbd = _problem(seed=depth)
     problem = LassoProblem(D)
     model = SLISTA(n_layers=depth).build(problem)
-    ista = ProximalGradient(accelerated=False)
-    with torch.no_grad():
-        for k in range(1, depth + 1):
-            assert torch.allclose(model(X, lmbd, n_layers=k), ista.solve(problem, X, lmbd, k), atol=1e-12, rtol=0)
+    ista = assert_untrained_layers_are_ista(model, problem, X, lmbd, depth)
     for n_iter in (depth + 1, depth + 10):
         assert torch.allclose(model.solve(X, lmbd, n_iter), ista.solve(problem, X, lmbd, n_iter), atol=1e-12, rtol=0)
 
