@@ -102,5 +102,22 @@ class CheckedParameters:
         """Raise ``ValueError`` naming a bad parameter (default: nothing to check)."""
 
 
+def parametrized_name(name, parameters, unnamed_defaults):
+    """benchopt's parametrized name ``name[k=v,...]`` without the parameters at their
+    ``unnamed_defaults`` value: a parameter added later (a device, a shifted test set) leaves the
+    names of the existing curves, and so their baselines, unchanged."""
+    shown = {k: v for k, v in parameters.items() if not (k in unnamed_defaults and v == unnamed_defaults[k])}
+    return name + (f"[{','.join(f'{k}={shown[k]}' for k in sorted(shown))}]" if shown else "")
+
+
 class BenchmarkDataset(CheckedParameters, BaseDataset):
-    """Base of the suite's benchopt data sets: ``check_parameters`` calls the generator's checks."""
+    """Base of the suite's benchopt data sets: ``check_parameters`` calls the generator's checks.
+
+    ``test_set=in-distribution`` stays out of the name (:func:`parametrized_name`): a data set's
+    shifted test set (``test_set=shifted``) has rows of its own, the in-distribution rows keep
+    the names they had before the parameter existed."""
+
+    unnamed_defaults = {"test_set": "in-distribution"}
+
+    def __repr__(self):
+        return parametrized_name(self.name, self._parameters, self.unnamed_defaults)

@@ -7,6 +7,14 @@ r"""Seeded generators for 1-D TV deconvolution (Cherkaoui, Sulam & Moreau, NeurI
 * :func:`make_tv_synthetic` — the paper's simulation: Gaussian measurements of signals whose
   increments are sparse (length 8, 5 measurements by default).
 
+Both take ``test_set``: ``'in-distribution'`` (default) draws the test split from the training
+law; ``'shifted'`` draws it from a shifted law (:func:`shifted_tv_synthetic`,
+:func:`shifted_fmri_like`: the one definition of each shift) and leaves everything else bit for
+bit as it is: the operator ``H`` and the training split come from the same random stream as the
+in-distribution data (the in-distribution test split is drawn as before, then replaced by a
+draw from the same generator continued), so a learned solver trained on one is the training
+cache's hit for the other, and only the test split differs ("trained here, tested there").
+
 All draws come from ``np.random.default_rng(seed)``; returned arrays are torch tensors. Each
 generator's parameter checks are a function of their own (``check_*``), which the benchopt
 adapters call when benchopt creates the data set, before any data is generated.
@@ -21,6 +29,36 @@ from scipy.stats import gamma
 from l2obench.objectives.validation import check_choice, check_dtype, check_int, check_real
 
 DESIGNS = ("block", "event", "mixed")
+TEST_SETS = ("in-distribution", "shifted")
+
+
+def shifted_tv_synthetic(p_jump, noise):
+    """The shifted test law of :func:`make_tv_synthetic`: ``(p_jump, noise)`` → twice each, ``p_jump`` capped at 1.
+
+    Denser jumps (0.3 → 0.6 by default: 4.2 instead of 2.1 jumps expected over the 7 increments of
+    the paper's length-8 signals) take the signals out of the sparsity a learned solver adapts
+    its thresholds and steps to, while staying piecewise constant (so the TV model itself still
+    fits); twice the noise (0.1 → 0.2) moves the residuals the learned weights see. H is kept: a
+    learned solver is trained for one operator, and another H is another problem, not a shift.
+    With ``p_jump = 1`` and ``noise = 0`` nothing is left to shift (the law is the training one).
+    """
+    return min(2.0 * p_jump, 1.0), 2.0 * noise
+
+
+SHIFTED_DESIGN = {"block": "event", "event": "block", "mixed": "event"}
+SNR_DROP_DB = 7.0  # noise power ×5: the default 10 dB becomes 3 dB
+
+
+def shifted_fmri_like(design, snr):
+    """The shifted test law of :func:`make_fmri_like`: ``(design, snr)`` → the other design, ``snr`` − 7 dB.
+
+    A block-design training set is tested on event-related series and the reverse (short bursts
+    against long plateaus: another activity prior, with the same HRF); a mixed one (half of each)
+    on event-related series only, the harder half (short bursts are what the HRF blurs most).
+    The SNR drops by 7 dB (10 → 3 dB by default, noise power ×5), as in noisier voxels or shorter
+    acquisitions. The HRF, hence H, is kept (the operator the solvers were trained for).
+    """
+    return SHIFTED_DESIGN[design], snr - SNR_DROP_DB
 
 
 @dataclass
@@ -87,7 +125,7 @@ def neural_activity(rng, n_samples, n_times, design="mixed", n_blocks=(2, 5), n_
 
 
 def check_fmri_like(n_train, n_test, n_times, design="mixed", snr=10.0, tr=0.735, hrf_frames=20, seed=0,
-                    dtype="float64"):
+                    dtype="float64", test_set="in-distribution"):
     """The checks of :func:`make_fmri_like`, without generating data (``ValueError`` naming the parameter)."""
     for name, value in (("n_train", n_train), ("n_test", n_test)):
         check_int(name, value, low=1)
@@ -98,10 +136,11 @@ def check_fmri_like(n_train, n_test, n_times, design="mixed", snr=10.0, tr=0.735
     check_int("hrf_frames", hrf_frames, low=1)  # canonical_hrf would call it n_times
     check_int("seed", seed, low=0)
     check_dtype("dtype", dtype)
+    check_choice("test_set", test_set, TEST_SETS)
 
 
 def make_fmri_like(n_train=2000, n_test=1000, n_times=250, design="mixed", snr=10.0, tr=0.735,
-                   hrf_frames=20, seed=0, dtype="float64"):
+                   hrf_frames=20, seed=0, dtype="float64", test_set="in-distribution"):
     """fMRI-like deconvolution data: ``X = Z Hᵀ + noise`` with the canonical HRF.
 
     Parameters
@@ -119,19 +158,32 @@ def make_fmri_like(n_train=2000, n_test=1000, n_times=250, design="mixed", snr=1
         Length of the sampled HRF (20 frames).
     seed : int
     dtype : {'float32', 'float64'}
+    test_set : {'in-distribution', 'shifted'}
+        The law of the test split: the training one, or :func:`shifted_fmri_like` (the other
+        design, 7 dB less SNR); ``H`` and the training split are the same for both.
     """
-    check_fmri_like(n_train, n_test, n_times, design, snr, tr, hrf_frames, seed, dtype)
+    check_fmri_like(n_train, n_test, n_times, design, snr, tr, hrf_frames, seed, dtype, test_set)
     torch_dtype = check_dtype("dtype", dtype)
     rng = np.random.default_rng(seed)
     H = convolution_matrix(canonical_hrf(tr=tr, n_times=hrf_frames), n_times)
     Z = neural_activity(rng, n_train + n_test, n_times, design)
-    clean = Z @ H.T
-    power = np.maximum((clean ** 2).mean(axis=1, keepdims=True), 1e-12)
-    X = clean + rng.standard_normal(clean.shape) * np.sqrt(power / 10 ** (snr / 10))
+    X = _bold(rng, Z, H, snr)
+    if test_set == "shifted":  # the same stream, continued: H and the training split unchanged
+        shifted_design, shifted_snr = shifted_fmri_like(design, snr)
+        Z[n_train:] = neural_activity(rng, n_test, n_times, shifted_design)
+        X[n_train:] = _bold(rng, Z[n_train:], H, shifted_snr)
     return _split(H, X, Z, n_train, torch_dtype)
 
 
-def check_tv_synthetic(n_train, n_test, n_dim, n_measurements, p_jump=0.3, noise=0.1, seed=0, dtype="float64"):
+def _bold(rng, Z, H, snr):
+    """``Z Hᵀ`` plus Gaussian noise at ``snr`` dB per series."""
+    clean = Z @ H.T
+    power = np.maximum((clean ** 2).mean(axis=1, keepdims=True), 1e-12)
+    return clean + rng.standard_normal(clean.shape) * np.sqrt(power / 10 ** (snr / 10))
+
+
+def check_tv_synthetic(n_train, n_test, n_dim, n_measurements, p_jump=0.3, noise=0.1, seed=0, dtype="float64",
+                       test_set="in-distribution"):
     """The checks of :func:`make_tv_synthetic`, without generating data."""
     for name, value in (("n_train", n_train), ("n_test", n_test), ("n_dim", n_dim),
                         ("n_measurements", n_measurements)):
@@ -140,25 +192,36 @@ def check_tv_synthetic(n_train, n_test, n_dim, n_measurements, p_jump=0.3, noise
     check_real("noise", noise, low=0.0)
     check_int("seed", seed, low=0)
     check_dtype("dtype", dtype)
+    check_choice("test_set", test_set, TEST_SETS)
 
 
 def make_tv_synthetic(n_train=1000, n_test=1000, n_dim=8, n_measurements=5, p_jump=0.3, noise=0.1,
-                      seed=0, dtype="float64"):
+                      seed=0, dtype="float64", test_set="in-distribution"):
     r"""The paper's simulation: :math:`x = Hz + \varepsilon` with Gaussian H and TV-sparse z.
 
     ``z = L u`` with ``u_0 ~ N(0, 1)`` and increments ``u_k`` Bernoulli(``p_jump``)–Gaussian;
-    ``H`` has i.i.d. N(0, 1/m) entries; ε ~ N(0, noise² / m) per entry.
+    ``H`` has i.i.d. N(0, 1/m) entries; ε ~ N(0, noise² / m) per entry. ``test_set='shifted'``
+    draws the test split with :func:`shifted_tv_synthetic` (twice the jumps, twice the noise);
+    ``H`` and the training split are the same for both test sets.
     """
-    check_tv_synthetic(n_train, n_test, n_dim, n_measurements, p_jump, noise, seed, dtype)
+    check_tv_synthetic(n_train, n_test, n_dim, n_measurements, p_jump, noise, seed, dtype, test_set)
     torch_dtype = check_dtype("dtype", dtype)
     rng = np.random.default_rng(seed)
     H = rng.standard_normal((n_measurements, n_dim)) / np.sqrt(n_measurements)
-    n_total = n_train + n_test
-    U = rng.standard_normal((n_total, n_dim)) * (rng.random((n_total, n_dim)) < p_jump)
-    U[:, 0] = rng.standard_normal(n_total)
-    Z = np.cumsum(U, axis=1)
-    X = Z @ H.T + noise / np.sqrt(n_measurements) * rng.standard_normal((n_total, n_measurements))
+    X, Z = _tv_signals(rng, H, n_train + n_test, p_jump, noise)
+    if test_set == "shifted":  # the same stream, continued: H and the training split unchanged
+        X[n_train:], Z[n_train:] = _tv_signals(rng, H, n_test, *shifted_tv_synthetic(p_jump, noise))
     return _split(H, X, Z, n_train, torch_dtype)
+
+
+def _tv_signals(rng, H, n_samples, p_jump, noise):
+    """``(X, Z)``: Bernoulli(``p_jump``)–Gaussian increments integrated, measured by ``H`` with noise."""
+    n_measurements, n_dim = H.shape
+    U = rng.standard_normal((n_samples, n_dim)) * (rng.random((n_samples, n_dim)) < p_jump)
+    U[:, 0] = rng.standard_normal(n_samples)
+    Z = np.cumsum(U, axis=1)
+    X = Z @ H.T + noise / np.sqrt(n_measurements) * rng.standard_normal((n_samples, n_measurements))
+    return X, Z
 
 
 def _split(H, X, Z, n_train, dtype):

@@ -1,4 +1,4 @@
-r"""The Lasso, batched over many signals sharing one dictionary.
+r"""The Lasso, batched over signals that share one dictionary (or have one each).
 
 For a dictionary :math:`D \in \mathbb{R}^{m \times n}` and signals :math:`x_i \in \mathbb{R}^m`,
 
@@ -14,14 +14,45 @@ synthesis form of TV.
 The dual certifies reference solves: for
 :math:`\nu = (x - Dz)\min(1, \lambda / \|D^\top(x - Dz)\|_\infty)`, the dual value
 :math:`\tfrac12\|x\|^2 - \tfrac12\|x - \nu\|^2 \le F^* \le F_x(z)`.
+
+:class:`BatchedLassoProblem` is the same problem with one dictionary per row, :math:`D_i`
+(B, m, n): the instances of Liu et al. (ICML 2023), on which learned optimizers train; it shares
+λ_max and the dual value with :class:`LassoProblem` (:class:`LassoDual`).
 """
 import torch
 
+from l2obench.objectives.batched import BatchedQuadraticDatafit, PerInstanceProblem
 from l2obench.objectives.problem import CompositeProblem, L1Penalty, QuadraticDatafit, on_device
 from l2obench.objectives.validation import lambda_column
 
 
-class LassoProblem(CompositeProblem):
+class LassoDual:
+    r"""λ_max and the dual value of the Lasso, written once for a shared dictionary and for one per row.
+
+    A subclass gives the products :meth:`_apply` (:math:`D_i z_i`) and :meth:`_adjoint`
+    (:math:`D_i^\top r_i`). The dual of :math:`\min_z \tfrac12\|x - Dz\|^2 + \lambda\|z\|_1` is
+    :math:`\max_\nu \tfrac12\|x\|^2 - \tfrac12\|x - \nu\|^2` s.t. :math:`\|D^\top\nu\|_\infty \le \lambda`;
+    the residual :math:`r = x - Dz`, scaled into the constraint, is a dual point whose value
+    tends to :math:`F^*` as :math:`z \to z^*`.
+    """
+
+    def lambda_max(self, X):
+        r""":math:`\|D_i^\top x_i\|_\infty` per signal, shape (B,) (unweighted Lasso)."""
+        return self._adjoint(X).abs().amax(dim=1)
+
+    def dual_value(self, X, Z, lmbd):
+        """Dual objective at the rescaled residual of Z: a lower bound on F*, shape (B,)."""
+        if not self.has_dual:
+            raise NotImplementedError("The dual value is implemented for the unweighted Lasso only.")
+        lam = lambda_column(lmbd, X.shape[0], X.dtype)
+        residual = X - self._apply(Z)
+        corr = self._adjoint(residual).abs().amax(dim=1, keepdim=True)
+        scale = torch.where(corr > lam, lam / corr.clamp_min(torch.finfo(X.dtype).tiny), torch.ones_like(corr))
+        nu = residual * scale
+        return 0.5 * (X ** 2).sum(dim=1) - 0.5 * ((X - nu) ** 2).sum(dim=1)
+
+
+class LassoProblem(LassoDual, CompositeProblem):
     """:math:`\\tfrac12\\|x - Dz\\|^2 + \\lambda\\sum_i w_i|z_i|` (weights default to 1).
 
     Parameters
@@ -50,20 +81,41 @@ class LassoProblem(CompositeProblem):
     def D(self):
         return self.datafit.A
 
-    def lambda_max(self, X):
-        r""":math:`\|D^\top x_i\|_\infty` per signal, shape (B,) (unweighted Lasso)."""
-        return (X @ self.D).abs().amax(dim=1)
+    def _apply(self, Z):
+        return Z @ self.D.T
 
-    def dual_value(self, X, Z, lmbd):
-        """Dual objective at the rescaled residual of Z: a lower bound on F*, shape (B,)."""
-        if not self.has_dual:
-            raise NotImplementedError("The dual value is implemented for the unweighted Lasso only.")
-        lam = lambda_column(lmbd, X.shape[0], X.dtype)
-        residual = X - Z @ self.D.T
-        corr = (residual @ self.D).abs().amax(dim=1, keepdim=True)
-        scale = torch.where(corr > lam, lam / corr.clamp_min(torch.finfo(X.dtype).tiny), torch.ones_like(corr))
-        nu = residual * scale
-        return 0.5 * (X ** 2).sum(dim=1) - 0.5 * ((X - nu) ** 2).sum(dim=1)
+    def _adjoint(self, R):
+        return R @ self.D
+
+
+class BatchedLassoProblem(PerInstanceProblem, LassoDual, CompositeProblem):
+    r""":math:`F_i(z) = \tfrac12\|x_i - D_i z\|_2^2 + \lambda_i\|z\|_1`: one dictionary per row.
+
+    ``X`` must have exactly B rows, row :math:`i` being a signal of dictionary :math:`D_i`;
+    :math:`\lambda_{\max}(x_i) = \|D_i^\top x_i\|_\infty`, :math:`L_i = \|D_i\|_2^2` (a (B, 1)
+    tensor: ``datafit.lipschitz``), and the dual value of :class:`LassoDual` per row, so
+    :func:`~l2obench.solvers.classical.reference.certified_solve` certifies it.
+
+    Parameters
+    ----------
+    D : Tensor, shape (B, m, n)
+        The dictionaries, float32 or float64.
+    """
+
+    has_dual = True
+
+    def __init__(self, D):
+        super().__init__(BatchedQuadraticDatafit(D, name="D"), L1Penalty())
+
+    @property
+    def D(self):
+        return self.datafit.A
+
+    def _apply(self, Z):
+        return self.datafit.apply(Z)
+
+    def _adjoint(self, R):
+        return self.datafit.adjoint(R)
 
 
 def lambda_max(D, X):

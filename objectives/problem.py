@@ -62,6 +62,8 @@ class QuadraticDatafit:
         The operator's name in error messages (``D`` for a dictionary, ``H`` for a blur).
     """
 
+    per_instance = False  # one operator for every row (BatchedQuadraticDatafit: one per row)
+
     def __init__(self, A, name="A"):
         A = check_tensor(name, A, ndim=2)
         if A.numel() == 0 or not bool((A != 0).any()):
@@ -204,18 +206,35 @@ class CompositeProblem:
 
     @property
     def shape(self):
-        """``(m, n)``: signal and iterate sizes."""
-        return tuple(self.datafit.A.shape)
+        """``(m, n)``: signal and iterate sizes (the last two dimensions of the operator)."""
+        return tuple(self.datafit.A.shape[-2:])
+
+    @property
+    def n_instances(self):
+        """Rows a batch must have when the data term holds one operator per row
+        (``datafit.per_instance``); None when every row shares the operator."""
+        return self.datafit.A.shape[0] if getattr(self.datafit, "per_instance", False) else None
+
+    def index(self, idx):
+        """The problem of the rows ``idx`` (for chunked evaluation): the problem itself when the rows
+        share the operator; per-instance problems say how."""
+        if self.n_instances is None:
+            return self
+        raise NotImplementedError(f"{type(self).__name__}.index: build the problem on the rows' operators.")
 
     def check_inputs(self, X, lmbd, z0=None):
         """Validate a batch: returns ``X`` (B, m) in A's dtype, λ as (B, 1) and ``z0`` or zeros (B, n).
 
-        Empty batches, NaN or Inf entries, non-float dtypes and negative λ are ``ValueError``.
+        Empty batches, NaN or Inf entries, non-float dtypes and negative λ are ``ValueError``; so is
+        a batch whose row count differs from :attr:`n_instances` (a per-instance problem).
         """
         m, n = self.shape
         X = check_tensor("X", X, ndim=2, shape=(None, m))
         if X.shape[0] == 0:
             raise ValueError("X must hold at least one signal (got an empty batch).")
+        if self.n_instances is not None and X.shape[0] != self.n_instances:
+            raise ValueError(f"X must have one row per instance of the problem ({self.n_instances}), "
+                             f"got {X.shape[0]} rows.")
         if not X.is_floating_point() or X.dtype not in (torch.float32, torch.float64):
             raise ValueError(f"X must be float32 or float64, got {X.dtype}.")
         if X.dtype != self.A.dtype:
@@ -250,7 +269,7 @@ class CompositeProblem:
         """The penalty's :math:`K` as a matrix (the identity when ``penalty.K`` is None), for the
         splitting methods."""
         K = self.penalty.K
-        return torch.eye(self.A.shape[1], dtype=self.A.dtype) if K is None else K
+        return torch.eye(self.shape[1], dtype=self.A.dtype) if K is None else K
 
     def to_output(self, Z):
         """The signal an iterate stands for (the identity; a synthesis form maps codes to signals)."""

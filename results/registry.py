@@ -81,10 +81,12 @@ class Benchmark:
 BENCHMARKS = {b.name: b for b in [
     Benchmark("lasso", "benchmarks/lasso/configs/quick.yml", accuracy="suboptimality",
               trained_metrics={"supervised": "nmse_db", "semi-supervised": "nmse_lasso_db",
-                               "unsupervised": "suboptimality"}),
+                               "unsupervised": "suboptimality", "trajectory": "suboptimality"}),
     Benchmark("sparse_analysis", "benchmarks/sparse_analysis/configs/quick.yml", accuracy="rel_error",
               instances=sparse_analysis_batch),
     Benchmark("tv_deconvolution", "benchmarks/tv_deconvolution/configs/quick.yml", accuracy="suboptimality"),
+    Benchmark("l1_logistic", "benchmarks/l1_logistic/configs/quick.yml", accuracy="rel_suboptimality",
+              trained_metrics={"trajectory": "rel_suboptimality"}),
     Benchmark("shortest_path", "benchmarks/shortest_path/configs/quick.yml", accuracy="regret", max_budget=1),
 ]}
 

@@ -246,7 +246,9 @@ def _training_cell(row):
         return text + " DIVERGED"
     if training_problem(row) is not None:
         return text + " UNTRAINED"
-    return text + (" early stop" if bool(row.get("train_stopped_early", False)) else "")
+    text += " early stop" if bool(row.get("train_stopped_early", False)) else ""
+    fallback = row.get("fallback_rate")  # a safeguarded solver: how often it took the classical step
+    return text + (f", fell back {fallback:.0%}" if fallback is not None and pd.notna(fallback) else "")
 
 
 def setting_tables(table, budgets=(16,), limits=None, width=WIDTH):

@@ -76,6 +76,7 @@ CATEGORY = [
     ("n_params", "exact"), ("trained_depth", "exact"), ("diverged", "exact"), ("train_diverged", "exact"),
     ("*_db", "db"),
     ("support_*", "rate"), ("sparsity", "rate"), ("cert_*", "rate"), ("path_accuracy", "rate"),
+    ("fallback_rate", "rate"),
     ("reference_gap", "certificate"),
     ("*", "relative"),
 ]

@@ -34,13 +34,14 @@ as ``device=cpu`` does: the existing curves keep their names.
 """
 from benchopt import BaseSolver
 
-from l2obench.datasets.benchopt_checks import CheckedParameters
+from l2obench.datasets.benchopt_checks import CheckedParameters, parametrized_name
 from l2obench.objectives.validation import check_choice
 
 from l2obench.solvers.device import default_device, prepare_device, resolve_device, synchronize, to_cpu, to_device
 from l2obench.solvers.fit import check_stagewise, fit, fit_with_continuation
 from l2obench.solvers.losses import Loss
 from l2obench.solvers.params import param_names
+from l2obench.solvers.safeguard import Safeguarded
 from l2obench.solvers.stopping import ClassicalCriterion, TrainedDepthCriterion
 from l2obench.solvers.training import TrainConfig
 
@@ -54,6 +55,11 @@ def benchopt_seed(config_seed, component, repetition=0):
     from benchopt.utils.run_context import RunContext
 
     return RunContext(base_seed=str(config_seed), repetition=repetition).get_seed(component, use_repetition=True)
+
+
+def is_per_instance(problem):
+    """Whether ``problem`` holds one operator per instance (a fresh matrix per row: Liu et al. 2023)."""
+    return bool(getattr(problem.datafit, "per_instance", False))
 
 
 CONTINUATION_DEPTHS = (1, 2, 3, 5, 8, 12, 16)  # Ablin et al.'s depths; then the model's own
@@ -110,9 +116,7 @@ class DeviceMixin:
     unnamed_defaults = {"device": "cpu"}
 
     def __repr__(self):
-        params = {k: v for k, v in self._parameters.items()
-                  if not (k in self.unnamed_defaults and v == self.unnamed_defaults[k])}
-        return self.name + (f"[{','.join(f'{k}={params[k]}' for k in sorted(params))}]" if params else "")
+        return parametrized_name(self.name, self._parameters, self.unnamed_defaults)
 
 
 class ClassicalSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
@@ -139,6 +143,11 @@ class ClassicalSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver)
 
     def problem_form(self, problem):
         return problem
+
+    def skip(self, **objective):
+        if is_per_instance(objective["problem"]) and not getattr(self.make_solver(), "per_instance", False):
+            return True, f"{self.name} needs one operator for the whole batch; this data set has one per instance"
+        return False, None
 
     def set_objective(self, **objective):
         device = self.set_device()
@@ -171,19 +180,22 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
     # defaults of the protocol parameters a subclass leaves out of `parameters` (a class attribute
     # of the same name would hide benchopt's parameter values, so they live in this dict)
     protocol_defaults = dict(loss="supervised", all_layers=False, n_steps=100, lr=1e-3, batch_size=64,
-                             stagewise=False, continuation=False, device="cpu", optimizer="adam")
+                             stagewise=False, continuation=False, device="cpu", optimizer="adam", safeguard=False)
     n_evals, max_eval_every, patience = 20, None, 10  # validation schedule of one training run
     schedule = "cosine"  # learning-rate schedule (TrainConfig.schedule)
     measure_memory = False  # record the peak bytes saved for backward (``peak_memory`` in the metadata)
-    unnamed_defaults = {"device": "cpu", "optimizer": "adam"}
+    unnamed_defaults = {"device": "cpu", "optimizer": "adam", "safeguard": False}
 
     def __init_subclass__(cls, **kwargs):
-        # benchopt rejects a parameter the class does not declare: declare the optimizer for every
-        # learned adapter (its default value stays out of the curve names, ``unnamed_defaults``)
+        # benchopt rejects a parameter the class does not declare: declare the optimizer (and the
+        # safeguard, for models with a step protocol) for every learned adapter; their default values
+        # stay out of the curve names (``unnamed_defaults``)
         super().__init_subclass__(**kwargs)
         declared = {name.strip() for key in getattr(cls, "parameters", {}) for name in key.split(",")}
         if "optimizer" not in declared:
             cls.parameters = {**getattr(cls, "parameters", {}), "optimizer": [cls.protocol_defaults["optimizer"]]}
+        if "safeguard" not in declared and cls.model_class is not None and hasattr(cls.model_class, "step"):
+            cls.parameters = {**cls.parameters, "safeguard": [False]}
 
     def protocol(self, name):
         """A training-protocol parameter: its benchopt value, else ``protocol_defaults``."""
@@ -222,17 +234,27 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
         self.trained_metric()
         check_stagewise(self.protocol("stagewise"))  # False, True or 'chen' (fit.STAGEWISE)
         check_choice("continuation", self.protocol("continuation"), (False, True))
+        check_choice("safeguard", self.protocol("safeguard"), (False, True))
         TrainConfig.for_budget(self.protocol("n_steps"), lr=self.protocol("lr"), batch_size=self.protocol("batch_size"),
                                optimizer=self.protocol("optimizer"))
 
     def skip(self, **objective):
+        if is_per_instance(objective["problem"]):
+            return True, f"{self.name} learns weights for one operator; this data set has one per instance"
+        if self.training_data(objective)[0][0] is None:
+            return True, f"{self.name} needs a training split of signals; this data set has none"
         if self.protocol("loss") == "supervised" and self.training_data(objective)[1] is None:
             return True, "loss='supervised' needs ground-truth targets; this dataset has none"
         return False, None
 
+    def training_problem(self, objective):
+        """The problem the model is built and trained on (default: the test problem's operator)."""
+        return objective["problem"]
+
     def set_objective(self, **objective):
         device = self.set_device()
-        problem = to_device(objective["problem"], device)
+        problem = to_device(self.training_problem(objective), device)
+        self.problem_ = to_device(objective["problem"], device)  # the test instances'
         self.inputs_ = to_device(self.test_inputs(objective), device)
         inputs, target, val = to_device(self.training_data(objective), device)
         n_train = inputs[0].shape[0]
@@ -261,7 +283,18 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
                       "trained_metric": self.trained_metric()}
 
     def solve(self, n_iter):
+        if self.protocol("safeguard"):
+            # the classical step on the form the learned steps iterate on (the synthesis form of TV)
+            problem = getattr(self.model_, "iterated_", self.problem_)
+            safeguarded = Safeguarded(self.model_)
+            Z = safeguarded.solve(problem, *self.inputs_, n_iter)
+            self.fallback_rate_ = safeguarded.fallback_rate_
+            return problem.to_output(Z)
         return self.model_.solve(*self.inputs_, n_iter)
 
     def get_result(self):
-        return {self.result_key: to_cpu(self.result_), **self.info_}
+        result = {self.result_key: to_cpu(self.result_), **self.info_}
+        if "safeguard" in self._parameters:  # NaN: not safeguarded (every learned step taken)
+            result["fallback_rate"] = float(getattr(self, "fallback_rate_", float("nan")))
+        return result
+

@@ -172,6 +172,9 @@ def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val
     if not isinstance(loss, TrainingLoss):
         raise ValueError(f"loss must be a TrainingLoss (Loss, DecisionLoss), got {type(loss).__name__}.")
     stagewise = check_stagewise(stagewise)
+    if stagewise and not hasattr(model, "layer_parameters"):
+        raise ValueError(f"stagewise={stagewise!r} trains layer by layer: {type(model).__name__} has no layers "
+                         "(use stagewise=False).")
     inputs = tuple(inputs)
     _check_data("training", inputs, target)
     if val is not None:
@@ -200,7 +203,9 @@ def fit(model, problem, inputs, *, loss, target=None, config=None, val=None, val
             "data": fingerprint(*tr), "val": fingerprint(*val_data),
             "loss": loss.get_params(), "config": config.as_dict(), "stagewise": stagewise,
             "measure_memory": bool(measure_memory), "device": device_key(device),
-            "code": code_fingerprint(type(model), type(problem), type(loss), sys.modules[__name__])}
+            # a loss that draws its instances (a sampler): the sampler's code makes the training data
+            "code": code_fingerprint(type(model), type(problem), type(loss), sys.modules[__name__],
+                                     *([type(loss.sampler)] if getattr(loss, "sampler", None) is not None else []))}
 
     def run():
         with torch_threads(train_threads()), default_device(device):

@@ -24,7 +24,17 @@ pairs mix different functions and the accepted steps follow the batch noise.
 
 A step returns ``(loss, moved)``: the training loss before the update (NaN when the update made a
 parameter non-finite), and whether the parameters moved (False: stalled).
+
+*Truncated back-propagation through time.* A loss may return, instead of one tensor, an ITERATOR
+of segment losses (a learned optimizer's trajectory cut into segments, the state detached between
+them: :class:`~l2obench.solvers.learned_optimizers.loss.TrajectoryLoss`). :class:`AdamStep` then
+takes one step per segment (zero the gradients, back-propagate the segment's loss, clip, Adam),
+each segment computed with the weights the step before left, as Andrychowicz et al. (2016) and
+Liu et al. (2023) train; it stops at the first non-finite segment loss and returns the mean of
+the segment losses. The schedule (cosine) advances once per call, i.e. per batch. The full-batch
+protocols need one deterministic function of the weights and refuse such losses.
 """
+import collections.abc
 import math
 
 import torch
@@ -50,7 +60,7 @@ def full_batch_closure(model, loss_fn, data, params, chunk):
         with torch.set_grad_enabled(backward):
             for start in range(0, n, chunk):
                 part = tuple(t[start:start + chunk] for t in data)
-                loss = loss_fn(model, *part)
+                loss = _single(loss_fn(model, *part))
                 if backward:
                     (loss * (part[0].shape[0] / n)).backward()
                 total += float(loss.detach()) * part[0].shape[0]
@@ -59,12 +69,22 @@ def full_batch_closure(model, loss_fn, data, params, chunk):
     return closure
 
 
+def _single(loss):
+    """``loss`` if it is one tensor; a ``ValueError`` for an iterator of segment losses."""
+    if not isinstance(loss, torch.Tensor):
+        raise ValueError(f"the full-batch optimizers ('lbfgs', 'gd-linesearch') need a loss that returns one "
+                         f"tensor, got {type(loss).__name__} (segment losses: truncated back-propagation "
+                         f"through time); use optimizer='adam'.")
+    return loss
+
+
 def _finite(params):
     return all(bool(torch.isfinite(p).all()) for p in params)
 
 
 class AdamStep:
-    """Adam on a mini-batch (the suite's historical loop, operation for operation)."""
+    """Adam on a mini-batch (the suite's historical loop, operation for operation); one step per
+    segment for a loss that returns segment losses (module docstring)."""
 
     full_batch = False
 
@@ -81,16 +101,36 @@ class AdamStep:
 
     def __call__(self, batch_loss):
         loss = batch_loss()
+        if isinstance(loss, collections.abc.Iterator):
+            return self._segments(loss)
         if not torch.isfinite(loss):
             return loss, True
+        self._update(loss)
+        if self.config.schedule == "cosine":
+            self.scheduler.step()
+        return loss, True
+
+    def _update(self, loss):
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.params, self.config.grad_clip)
         self.optimizer.step()
+
+    def _segments(self, segments):
+        """One Adam step per segment loss; the mean of the segment losses (0-dim)."""
+        losses = []
+        for loss in segments:
+            losses.append(loss.detach())
+            if not torch.isfinite(loss):  # diverged: the loop stops; a generator is closed
+                getattr(segments, "close", lambda: None)()
+                return torch.stack(losses).mean(), True
+            self._update(loss)
+        if not losses:
+            raise ValueError("the loss returned no segment loss (an empty iterator).")
         if self.config.schedule == "cosine":
             self.scheduler.step()
-        return loss, True
+        return torch.stack(losses).mean(), True
 
     def validated(self, val):
         if self.config.schedule == "plateau":

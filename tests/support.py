@@ -82,7 +82,7 @@ def assert_dual_is_a_tight_lower_bound(problem, X, lam, tol):
     from l2obench.solvers.classical.reference import certified_solve
 
     gen = torch.Generator().manual_seed(0)
-    n = problem.datafit.A.shape[1]
+    n = problem.shape[1]
     for _ in range(5):
         Z1, Z2 = (torch.randn(X.shape[0], n, generator=gen, dtype=torch.float64) for _ in range(2))
         assert torch.all(problem.dual_value(X, Z1, lam) <= problem.value(X, Z2, lam) + 1e-12)

@@ -4,7 +4,7 @@ from benchopt import BaseObjective
 
 from l2obench.datasets.benchopt_checks import CheckedParameters
 
-from l2obench.objectives.lasso import LassoProblem, support_metrics
+from l2obench.objectives.lasso import BatchedLassoProblem, LassoProblem, support_metrics
 from l2obench.objectives.metrics import nmse_db
 from l2obench.objectives.validation import check_dtype, check_real
 from l2obench.solvers.classical.lasso_sklearn import SklearnLasso
@@ -31,27 +31,33 @@ class Objective(CheckedParameters, BaseObjective):
         check_real("reg", parameters["reg"], low=0.0, high=1.0, low_open=True)
         check_dtype("dtype", parameters["dtype"])
 
-    def set_data(self, D, X_train, Z_train, X_test, Z_test):
+    def set_data(self, D, X_train, Z_train, X_test, Z_test, sampler=None, rho=None):
         self.dtype_ = check_dtype("dtype", self.dtype)
-        self.problem = LassoProblem(D.double())
+        # one dictionary (m, n), or one per test instance (B, m, n): Liu et al. 2023's fresh matrices
+        self.problem = LassoProblem(D.double()) if D.ndim == 2 else BatchedLassoProblem(D.double())
         self.X_test, self.Z_test = X_test.double(), Z_test
-        self.X_train, self.Z_train = X_train, Z_train
-        self.lmbd = self.reg * self.problem.lambda_max(self.X_test)
-        self.lmbd_train = self.reg * self.problem.lambda_max(X_train.double())
+        self.X_train, self.Z_train, self.sampler = X_train, Z_train, sampler
+        # λ = reg · λ_max per signal, or the data set's own absolute ρ (Liu et al.: ρ = 0.1)
+        self.lmbd = self.reg * self.problem.lambda_max(self.X_test) if rho is None else \
+            torch.full((X_test.shape[0],), float(rho), dtype=torch.float64)
+        self.lmbd_train = None if X_train is None else self.reg * self.problem.lambda_max(X_train.double())
         # F* and z*(x) from a float64 solve certified to a relative duality gap of 1e-10 (float32
-        # solvers floor near 1e-7), warm-started by scikit-learn's coordinate descent, cached on disk
-        self.ref = cached_certified_solve(self.problem, self.X_test, self.lmbd, tol=1e-10,
-                                          warm_start=SklearnLasso("cd", tol=1e-13))
+        # solvers floor near 1e-7), warm-started by scikit-learn's coordinate descent (one
+        # dictionary only), cached on disk
+        warm = SklearnLasso("cd", tol=1e-13) if D.ndim == 2 else None
+        self.ref = cached_certified_solve(self.problem, self.X_test, self.lmbd, tol=1e-10, warm_start=warm)
         self.F0 = self.problem.value(self.X_test, torch.zeros_like(self.ref.Z), self.lmbd)
 
     def get_objective(self):
         cast = lambda t: None if t is None else t.to(self.dtype_)  # noqa: E731
-        return dict(problem=LassoProblem(cast(self.problem.D)), X_train=cast(self.X_train),
-                    Z_train=cast(self.Z_train), X_test=cast(self.X_test), lmbd=cast(self.lmbd),
-                    lmbd_train=cast(self.lmbd_train))
+        problem = type(self.problem)(cast(self.problem.D))
+        sampler = None if self.sampler is None else self.sampler.astype(self.dtype)
+        return dict(problem=problem, X_train=cast(self.X_train), Z_train=cast(self.Z_train),
+                    X_test=cast(self.X_test), lmbd=cast(self.lmbd), lmbd_train=cast(self.lmbd_train),
+                    sampler=sampler)
 
     def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False,
-                        train_steps=0, train_stopped_early=False, trained_metric=""):
+                        train_steps=0, train_stopped_early=False, trained_metric="", fallback_rate=float("nan")):
         Z = torch.as_tensor(Z).double()
         F = self.problem.value(self.X_test, Z, self.lmbd)
         # ISTA-type solvers start at z = 0; ending far above F(0) means the iterates blew up
@@ -70,7 +76,7 @@ class Objective(CheckedParameters, BaseObjective):
             diverged=diverged, train_time=float(train_time), n_params=int(n_params),
             trained_depth=int(trained_depth), train_diverged=bool(train_diverged),
             train_steps=int(train_steps), train_stopped_early=bool(train_stopped_early),
-            trained_metric=str(trained_metric),
+            trained_metric=str(trained_metric), fallback_rate=float(fallback_rate),
         )
         if self.Z_test is not None and not diverged:
             metrics["nmse_db"] = nmse_db(Z, self.Z_test.double())

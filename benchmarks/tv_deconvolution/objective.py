@@ -49,7 +49,7 @@ class Objective(CheckedParameters, BaseObjective):
                     X_test=cast(self.X_test), lmbd=cast(self.lmbd), lmbd_train=cast(self.lmbd_train))
 
     def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False,
-                        train_steps=0, train_stopped_early=False, trained_metric=""):
+                        train_steps=0, train_stopped_early=False, trained_metric="", fallback_rate=float("nan")):
         Z = torch.as_tensor(Z).double()
         finite = bool(torch.isfinite(Z).all())
         P = self.problem.value(self.X_test, torch.nan_to_num(Z), self.lmbd)
@@ -70,7 +70,7 @@ class Objective(CheckedParameters, BaseObjective):
             diverged=diverged, train_time=float(train_time), n_params=int(n_params),
             trained_depth=int(trained_depth), train_diverged=bool(train_diverged),
             train_steps=int(train_steps), train_stopped_early=bool(train_stopped_early),
-            trained_metric=str(trained_metric),
+            trained_metric=str(trained_metric), fallback_rate=float(fallback_rate),
         )
 
     def get_one_result(self):

@@ -1,7 +1,8 @@
 r"""Proximal gradient (ISTA, FISTA, restarted FISTA): one implementation for every problem.
 
 For a problem :math:`F_x(z) = f(z; x) + \lambda g(z)` of :mod:`l2obench.objectives.problem`,
-with step :math:`\alpha = s / L`, :math:`L = \|A\|_2^2`,
+with step :math:`\alpha = s / L`, :math:`L = \|A\|_2^2` (one :math:`L_i` per row when the data term
+holds one operator per row, :mod:`l2obench.objectives.batched`),
 
 .. math:: z_{k+1} = \mathrm{prox}_{\alpha\lambda g}\big(y_k - \alpha\nabla f(y_k)\big),
 
@@ -96,6 +97,9 @@ class ProximalGradient:
         O'Donoghue–Candès gradient restart of the momentum, per row (with ``accelerated``).
     """
 
+    # runs on problems with one operator per row (a per-row step 1/L_i): benchopt adapters do not skip it
+    per_instance = True
+
     def __init__(self, accelerated=False, step=1.0, form="auto", restart=False):
         self.accelerated = accelerated
         self.step = step
@@ -120,12 +124,15 @@ class ProximalGradient:
         n_iter = check_int("n_iter", n_iter, low=0)
         X, lam, z = problem.check_inputs(X, lmbd, z0)
         penalty = problem.penalty
+        # L is a float, or a (B, 1) tensor when the data term holds one operator per row
         alpha = self.step / problem.datafit.lipschitz
         thresh = lam * alpha
         if getattr(penalty, "weights", None) is None and bool((thresh == thresh[0]).all()):
             thresh = float(thresh[0])  # one threshold for all: a single fused softshrink
         prox_state = penalty.prox_state()
-        rows = block_rows(z, X) if callback is None and prox_state is None else z.shape[0]
+        # one operator per row: no cache reuse across rows for blocks to gain, so no row blocking
+        whole = callback is not None or prox_state is not None or getattr(problem.datafit, "per_instance", False)
+        rows = z.shape[0] if whole else block_rows(z, X)
         with torch_threads(1 if penalty.single_threaded else None):
             if rows >= z.shape[0]:
                 return self._iterate(problem, X, thresh, z, alpha, n_iter, prox_state, callback)

@@ -13,7 +13,14 @@ Subclasses store hyper-parameters in ``__init__`` (read back by ``get_params``) 
 ``_layer(k, Z, ctx)`` and, when they need per-batch precomputations, ``_context(X, lam)``. A
 model whose layers iterate on another form of the problem (the synthesis form of TV) overrides
 :meth:`iteration_problem`.
+
+The layers are also reachable one at a time through the learned optimizers' protocol
+(:meth:`Unrolled.init_state`, :meth:`Unrolled.step`, :meth:`Unrolled.reset`,
+:attr:`Unrolled.learned_iterations`), the one layer loop :meth:`forward`, :meth:`solve` and the
+safeguard (:class:`~l2obench.solvers.safeguard.Safeguarded`) share.
 """
+from numbers import Integral
+
 import torch
 from torch import nn
 
@@ -61,6 +68,46 @@ class Unrolled(HyperParams, nn.Module):
     def _context(self, X, lam):
         return {"X": X, "lmbd": lam}
 
+    @property
+    def learned_iterations(self):
+        """Number of learned iterations :meth:`step` can take (the depth ``n_layers``)."""
+        return self.n_layers
+
+    def init_state(self, problem, X, lam, Z):
+        """The per-batch state of the layers (their context) for checked ``X`` (B, m), ``lam`` (B, 1).
+
+        ``problem`` is the problem the layers iterate on (:attr:`iterated_`, or an equal one) or
+        None; ``Z`` (the starting iterate) is not used: the layers need no iterate history.
+        """
+        self._check_built()
+        self._check_problem(problem)
+        return self._context(X, lam)
+
+    def step(self, k, problem, X, lam, Z, state):
+        """Layer ``k`` (0-based, ``k < n_layers``) applied to ``Z``: returns ``(Z_next, state)``."""
+        if isinstance(k, bool) or not isinstance(k, Integral) or not 0 <= k < self.n_layers:
+            raise ValueError(f"{type(self).__name__}.step: k={k!r} is past the model's learned layers "
+                             f"(k must be an integer in [0, {self.n_layers}), the depth n_layers={self.n_layers}).")
+        self._check_problem(problem)
+        return self._layer(k, Z, state), state
+
+    def reset(self, state, Z, mask):
+        """After a safeguard replaced rows ``mask`` of the iterate by ``Z``: nothing to realign (the
+        layers keep no iterate of their own that the next layer would not recompute); returns ``state``."""
+        return state
+
+    def _check_problem(self, problem):
+        """``problem`` of the protocol: None, or the problem the layers iterate on (equal class and tensors)."""
+        own = self.iterated_
+        if problem is None or problem is own:
+            return
+        same = type(problem) is type(own) and _same_tensors(problem.fingerprint_tensors(), own.fingerprint_tensors())
+        if not same:
+            hint = (f"; its layers iterate on another form ({type(own).__name__}): pass model.iterated_"
+                    if problem is self.problem_ else "")
+            raise ValueError(f"{type(self).__name__}: problem must be None or the problem the layers iterate on "
+                             f"(a {type(own).__name__} equal to model.iterated_), got {type(problem).__name__}{hint}.")
+
     def forward(self, X, lmbd, n_layers=None, all_layers=False):
         """Run the first ``n_layers`` (default all) layers from 0; return the output (B, n).
 
@@ -69,10 +116,10 @@ class Unrolled(HyperParams, nn.Module):
         self._check_built()
         depth = self.n_layers if n_layers is None else check_int("n_layers", n_layers, low=0, high=self.n_layers)
         X, lam, Z = self.iterated_.check_inputs(X, lmbd)  # as cheap as one element-wise pass
-        ctx = self._context(X, lam)
+        ctx = self.init_state(None, X, lam, Z)
         outputs = []
         for k in range(depth):
-            Z = self._layer(k, Z, ctx)
+            Z, ctx = self.step(k, None, X, lam, Z, ctx)
             if all_layers:
                 outputs.append(self.iterated_.to_output(Z))
         return outputs if all_layers else self.iterated_.to_output(Z)
@@ -83,9 +130,9 @@ class Unrolled(HyperParams, nn.Module):
         self._check_built()
         n_iter = check_int("n_iter", n_iter, low=0)
         X, lam, Z = self.iterated_.check_inputs(X, lmbd)
-        ctx = self._context(X, lam)
+        ctx = self.init_state(None, X, lam, Z)
         for k in range(min(n_iter, self.n_layers)):
-            Z = self._layer(k, Z, ctx)
+            Z, ctx = self.step(k, None, X, lam, Z, ctx)
         if n_iter > self.n_layers:
             Z = ProximalGradient().solve(self.iterated_, X, lam[:, 0], n_iter - self.n_layers, z0=Z)
         return self.iterated_.to_output(Z)
@@ -133,6 +180,20 @@ class Unrolled(HyperParams, nn.Module):
             else:
                 raise ValueError(f"init_from: tensor {name!r} has shape {tuple(old.shape)}, "
                                  f"cannot seed {tuple(new.shape)}.")
+
+
+def _same_tensors(first, second):
+    """Whether two lists of tensors (or None) hold the same values (same dtype, device and shape)."""
+    if len(first) != len(second):
+        return False
+    for a, b in zip(first, second):
+        if a is None or b is None:
+            if a is not b:
+                return False
+        elif a is not b and (a.dtype != b.dtype or a.device != b.device or a.shape != b.shape
+                             or not torch.equal(a, b)):
+            return False
+    return True
 
 
 def per_layer_scalars(value, n_layers, dtype):

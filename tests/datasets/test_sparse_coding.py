@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from l2obench.datasets.sparse_coding import (check_compressed_sensing, check_digits_coding, check_equiregularized,
-                                             load_digits_coding, make_compressed_sensing, make_equiregularized)
+                                             load_digits_coding, make_compressed_sensing, make_equiregularized,
+                                             shifted_compressed_sensing)
 from l2obench.objectives.lasso import lambda_max
 
 
@@ -62,6 +63,8 @@ def test_digits_name_the_size_that_does_not_fit():
     (lambda: make_compressed_sensing(8, 8, 4, 8, seed=-1), "seed"),    # numpy's message named no parameter
     (lambda: make_equiregularized(8, 8, 4, 8, seed=1.5), "seed"),
     (lambda: load_digits_coding(8, 8, 16, seed=-3), "seed"),
+    (lambda: check_compressed_sensing(64, 16, 20, 40, 0.1, test_set="ood"), "test_set"),
+    (lambda: make_compressed_sensing(8, 8, 4, 8, test_set="Shifted"), "test_set"),
 ])
 def test_checks_name_the_parameter_without_generating_data(call, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
@@ -69,3 +72,43 @@ def test_checks_name_the_parameter_without_generating_data(call, name):
     # the checks alone cost nothing, whatever the sizes (benchopt adapters call them at creation)
     check_compressed_sensing(10**9, 10**9, 10**6, 10**6, 0.1)
     check_equiregularized(10**9, 10**9, 10**6, 10**6)
+
+
+FIELDS = ("D", "X_train", "Z_train", "X_test", "Z_test")
+
+
+@pytest.mark.parametrize("snr", [None, 20.0])
+def test_compressed_sensing_shifted_test_set_changes_the_test_split_only(snr):
+    make = lambda **kw: make_compressed_sensing(600, 2000, 20, 40, p=0.1, snr=snr, seed=1, **kw)  # noqa: E731
+    default, same, shifted = make(), make(test_set="in-distribution"), make(test_set="shifted")
+    for field in FIELDS:
+        assert torch.equal(getattr(default, field), getattr(same, field)), field
+    for field in FIELDS[:3]:  # the dictionary and the training split: bit for bit (one training, cached)
+        assert torch.equal(getattr(default, field), getattr(shifted, field)), field
+    for field in FIELDS[3:]:
+        assert getattr(shifted, field).shape == getattr(default, field).shape
+        assert not torch.equal(getattr(default, field), getattr(shifted, field)), field
+    # the shift: twice the support density, the same noise σ
+    assert shifted_compressed_sensing(0.1) == 0.2 and shifted_compressed_sensing(0.7) == 1.0
+    for d, p in ((default, 0.1), (shifted, 0.2)):
+        assert float((d.Z_test != 0).double().mean()) == pytest.approx(p, abs=0.01)
+    noise = [d.X_test - d.Z_test @ d.D.T for d in (default, shifted)]
+    if snr is None:
+        assert all(float(n.abs().max()) < 1e-12 for n in noise)
+    else:
+        assert float(noise[1].std()) == pytest.approx(float(noise[0].std()), rel=0.05)
+
+
+def test_compressed_sensing_in_distribution_draws_are_the_stream_they_always_were():
+    """The generator as it was before ``test_set`` existed, written out: the in-distribution data
+    (what every existing result row was computed on) come from the same draws."""
+    rng = np.random.default_rng(2)
+    D = rng.normal(0.0, 1.0 / np.sqrt(20), size=(20, 40))
+    D /= np.linalg.norm(D, axis=0, keepdims=True)
+    Z = (rng.random((50, 40)) < 0.2) * rng.standard_normal((50, 40))
+    X = Z @ D.T
+    X = X + rng.standard_normal(X.shape) * X.std() * 10 ** (-20.0 / 20)
+    data = make_compressed_sensing(40, 10, 20, 40, p=0.2, snr=20.0, seed=2)
+    assert torch.equal(data.D, torch.from_numpy(D))
+    assert torch.equal(torch.cat([data.X_train, data.X_test]), torch.from_numpy(X))
+    assert torch.equal(torch.cat([data.Z_train, data.Z_test]), torch.from_numpy(Z))

@@ -51,7 +51,8 @@ def test_benchopt_parameters_reach_the_fit_pipeline(monkeypatch, tmp_path):
     result = solver.get_result() if solver.run(4) is None else None
     assert result["Z"].shape == (8, 20)
     assert set(result) == {"Z", "train_time", "n_params", "trained_depth", "train_diverged", "train_steps",
-                           "train_stopped_early", "trained_metric"}
+                           "train_stopped_early", "trained_metric", "fallback_rate"}
+    assert result["fallback_rate"] != result["fallback_rate"]  # NaN: not safeguarded
     assert result["trained_depth"] == 2 and result["n_params"] == 2 and result["train_diverged"] is False
     assert result["train_steps"] == 3 and result["train_stopped_early"] is False
     assert result["trained_metric"] == "value" and solver.trained_depth() == 2
@@ -294,3 +295,21 @@ def test_a_bad_stagewise_fails_when_benchopt_creates_the_adapter():
     with pytest.raises(ValueError, match=r"stagewise='paper' is not allowed; choose one of "
                                          r"\['False', 'True', 'chen'\]"):
         adapter("LISTA-CP", n_layers=2, stagewise="paper")
+
+
+def test_a_safeguarded_learned_solver_reports_its_fallback_rate(monkeypatch, tmp_path):
+    """``safeguard=True`` runs the model through the safeguard (Heaton et al. 2020): an untrained
+    SLISTA's layers are ISTA's steps, so the safeguard keeps them (rate 0) and the iterates are
+    ISTA's; with ``safeguard`` off the rate is NaN and the name keeps its old form."""
+    monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
+    objective = objective_dict()
+    plain = adapter("SLISTA", n_layers=3, loss="unsupervised", n_steps=1, lr=1e-12)
+    guarded = adapter("SLISTA", n_layers=3, loss="unsupervised", n_steps=1, lr=1e-12, safeguard=True)
+    assert "safeguard" not in repr(plain) and "safeguard=True" in repr(guarded)
+    for solver in (plain, guarded):
+        solver.set_objective(**objective)
+        solver.run(5)
+    assert guarded.get_result()["fallback_rate"] == 0.0
+    assert torch.allclose(guarded.get_result()["Z"], plain.get_result()["Z"], atol=1e-6)
+    ista = ProximalGradient().solve(objective["problem"], objective["X_test"], objective["lmbd"], 5)
+    assert torch.allclose(guarded.get_result()["Z"], ista, atol=1e-5)

@@ -348,3 +348,26 @@ def test_a_model_drawing_its_weights_draws_them_from_the_training_seed(tmp_path)
     torch.manual_seed(123)  # the global generator does not matter
     assert torch.equal(fitted(1), first)
     assert not torch.allclose(fitted(2), first)
+
+
+def test_a_sampled_training_keys_on_the_sampler_code_and_refuses_stagewise(tmp_path, monkeypatch):
+    """Instances drawn by a sampler are the training data: the sampler's code enters the cache key
+    (its parameters do through the loss); a learned optimizer has no layers to train stage-wise."""
+    from l2obench.datasets.instances import split_ids
+    from l2obench.datasets.lasso_instances import LassoInstanceSampler
+    from l2obench.solvers.learned_optimizers.l2o_pa import L2OPA
+    from l2obench.solvers.learned_optimizers.loss import TrajectoryLoss
+
+    sampler = LassoInstanceSampler(6, 10, 2, seed=0)
+    loss = TrajectoryLoss(horizon=2, segment=1, sampler=sampler)
+    config = TrainConfig(n_steps=1, batch_size=2, eval_every=1)
+    prototype = sampler.sample(split_ids("val", 1))[0]
+    reached = []
+    real = fit_module.code_fingerprint
+    monkeypatch.setattr(fit_module, "code_fingerprint", lambda *objects: reached.extend(objects) or real(*objects))
+    fit(L2OPA(horizon=2), prototype, (split_ids("train", 2),), loss=loss, config=config,
+        val=((split_ids("val", 2),), None), cache=WeightCache(tmp_path))
+    assert LassoInstanceSampler in reached
+    with pytest.raises(ValueError, match="stagewise"):
+        fit(L2OPA(horizon=2), prototype, (split_ids("train", 2),), loss=loss, config=config,
+            val=((split_ids("val", 2),), None), stagewise=True, cache=WeightCache(tmp_path))

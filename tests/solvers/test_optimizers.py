@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from l2obench.solvers.optimizers import MAX_HALVINGS, OPTIMIZERS, LineSearchStep, full_batch_closure
+from l2obench.solvers.optimizers import MAX_HALVINGS, OPTIMIZERS, AdamStep, LineSearchStep, full_batch_closure
 from l2obench.solvers.training import TrainConfig, train
 
 
@@ -180,3 +180,55 @@ def test_optimizer_names_and_options_are_checked():
         TrainConfig(optimizer="lbfgs", grad_clip=1.0)
     assert TrainConfig.for_budget(100, lr=1e-2, optimizer="lbfgs").optimizer == "lbfgs"
     assert TrainConfig().optimizer == "adam" and MAX_HALVINGS >= 10
+
+
+def _segmented(model, a, y, n_segments=3, log=None, nan_at=None):
+    """A loss that returns segment losses (truncated back-propagation through time): the MSE on
+    ``n_segments`` slices of the batch; ``log`` records the weights each segment starts from and
+    its loss."""
+    for k, (a_k, y_k) in enumerate(zip(a.chunk(n_segments), y.chunk(n_segments))):
+        loss = _mse(model, a_k, y_k) * (math.nan if k == nan_at else 1.0)
+        if log is not None:
+            log.append((model.w.detach().clone(), loss.detach()))
+        yield loss
+
+
+def test_adam_takes_one_step_per_segment_and_the_schedule_one_per_batch():
+    tr, _ = _least_squares()
+    model = Linear()
+    config = TrainConfig(n_steps=10, lr=0.05)  # cosine over 10 calls
+    step = AdamStep([{"params": list(model.parameters()), "lr": config.lr}], config)
+    log = []
+    with torch.no_grad():
+        before = [_mse(model, a, y) for a, y in zip(tr[0].chunk(3), tr[1].chunk(3))]
+    loss, moved = step(lambda: _segmented(model, *tr, log=log))
+    assert moved and loss.ndim == 0 and not loss.requires_grad
+    assert len(log) == 3 and step.optimizer.state[model.w]["step"] == 3
+    assert all(not torch.equal(w, w_next) for (w, _), (w_next, _) in zip(log, log[1:]))  # a step between segments
+    assert float(log[0][1]) == float(before[0]) and float(log[2][1]) < float(before[2])  # later: updated weights
+    assert float(loss) == pytest.approx(float(torch.stack([value for _, value in log]).mean()), rel=1e-12)
+    assert step.optimizer.param_groups[0]["lr"] == pytest.approx(0.05 * (1 + math.cos(math.pi / 10)) / 2)
+
+
+def test_a_non_finite_segment_stops_the_batch_without_a_step():
+    tr, _ = _least_squares()
+    model = Linear()
+    step = AdamStep([{"params": list(model.parameters()), "lr": 0.05}], TrainConfig(lr=0.05))
+    log = []
+    loss, _ = step(lambda: _segmented(model, *tr, n_segments=4, log=log, nan_at=1))
+    assert not torch.isfinite(loss) and len(log) == 2  # segments 3 and 4 never computed
+    assert step.optimizer.state[model.w]["step"] == 1 and torch.isfinite(model.w).all()
+    assert step.optimizer.param_groups[0]["lr"] == 0.05  # no schedule step for a diverged batch
+    with pytest.raises(ValueError, match="segment"):
+        step(lambda: iter([]))
+
+
+def test_train_runs_on_segment_losses_and_the_full_batch_protocols_refuse_them():
+    tr, val = _least_squares()
+    model = Linear()
+    history = train(model, _segmented, tr, val, TrainConfig(n_steps=40, lr=0.05, eval_every=10, patience=0),
+                    val_fn=_mse)
+    assert not history.diverged and history.best_val < 0.2 * float(_mse(Linear(), *val).detach())
+    for optimizer in ("lbfgs", "gd-linesearch"):
+        with pytest.raises(ValueError, match="truncated back-propagation"):
+            train(Linear(), _segmented, tr, val, TrainConfig(n_steps=5, optimizer=optimizer), val_fn=_mse)

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from l2obench.datasets.tv_deconvolution import make_tv_synthetic
-from l2obench.objectives.lasso import LassoProblem
+from l2obench.objectives.l1_logistic import L1LogisticProblem
+from l2obench.objectives.lasso import BatchedLassoProblem, LassoProblem
 from l2obench.objectives.problem import gram_forward
 from l2obench.objectives.tv_deconvolution import TVProblem, synthesis_problem
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient, momentum, prox_grad_step
@@ -170,3 +171,49 @@ def test_momentum_restart_zeroes_the_momentum_of_uphill_rows():
     beta = (t[[1, 3]] - 1) / t_new[[1, 3]]
     torch.testing.assert_close(y[[1, 3]], z_new[[1, 3]] + beta * step[[1, 3]])
     assert not torch.allclose(y[[1, 3]], z_new[[1, 3]])
+
+
+def batched_lasso(B=5, m=12, n=20, seed=0, reg=0.3, same=False):
+    g = torch.Generator().manual_seed(seed)
+    D = torch.randn(1 if same else B, m, n, generator=g, dtype=torch.float64).expand(B, m, n).contiguous()
+    X = torch.randn(B, m, generator=g, dtype=torch.float64)
+    problem = BatchedLassoProblem(D)
+    return problem, X, reg * problem.lambda_max(X)
+
+
+@pytest.mark.parametrize("name", SOLVERS)
+@pytest.mark.parametrize("shape", [(12, 20), (30, 20)])  # residual and Gram forms under 'auto'
+def test_batched_lasso_with_one_dictionary_is_the_lasso(name, shape):
+    solver = SOLVERS[name][0]
+    problem, X, lmbd = batched_lasso(*(5, *shape), same=True)
+    shared = LassoProblem(problem.D[0])
+    for n_iter in (1, 7, 60):
+        torch.testing.assert_close(solver.solve(problem, X, lmbd, n_iter), solver.solve(shared, X, lmbd, n_iter),
+                                   rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", SOLVERS)
+def test_per_instance_steps_and_thresholds_are_per_row(name, monkeypatch):
+    solver = SOLVERS[name][0]
+    problem, X, lmbd = batched_lasso(seed=1)
+    L = problem.datafit.lipschitz
+    assert L.shape == (5, 1) and not bool((L == L[0]).all())
+    # a per-instance problem is never cut into blocks of rows (tiny blocks would break it)
+    monkeypatch.setattr("l2obench.solvers.classical.proximal_gradient.block_rows", lambda *args: 1)
+    Z = solver.solve(problem, X, lmbd, 40)
+    for i in range(5):
+        row = LassoProblem(problem.D[i])
+        torch.testing.assert_close(Z[i:i + 1], solver.solve(row, X[i:i + 1], lmbd[i:i + 1], 40), rtol=0, atol=1e-12)
+
+
+def test_per_instance_logistic_rows_are_independent():
+    g = torch.Generator().manual_seed(2)
+    F = torch.randn(4, 50, 6, generator=g, dtype=torch.float64)
+    y = torch.where(torch.randn(4, 50, generator=g, dtype=torch.float64) + F[:, :, 0] >= 0, 1.0, -1.0).double()
+    problem = L1LogisticProblem(F)
+    lam = 0.2 * problem.lambda_max(y)
+    for solver in (ProximalGradient(), ProximalGradient(accelerated=True, restart=True)):
+        Z = solver.solve(problem, y, lam, 30)
+        for i in range(4):
+            torch.testing.assert_close(Z[i:i + 1], solver.solve(problem.index([i]), y[i:i + 1], lam[i:i + 1], 30),
+                                       rtol=0, atol=1e-13)

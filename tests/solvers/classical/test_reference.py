@@ -3,7 +3,7 @@ on TV, and their on-disk cache that re-certifies what it loads."""
 import pytest
 import torch
 
-from l2obench.objectives.lasso import LassoProblem
+from l2obench.objectives.lasso import BatchedLassoProblem, LassoProblem
 from l2obench.objectives.tv_deconvolution import TVProblem, synthesis_problem
 from l2obench.solvers.cache import WeightCache
 from l2obench.solvers.classical.admm import ADMM
@@ -112,3 +112,24 @@ def test_cache_serves_tv(tmp_path, tv_problems):
     again = cached_certified_solve(problem, X, lam, tol=1e-11, cache=cache)
     assert torch.equal(again.Z, first.Z) and again.certified(1e-11)
     assert torch.all(again.value - ref.value <= 1e-11 * ref.value)
+
+
+def test_certifies_per_instance_lasso_and_logistic(tmp_path):
+    from l2obench.datasets.l1_logistic import LogisticInstanceSampler
+    from l2obench.datasets.lasso_instances import LassoInstanceSampler
+
+    problem, X, lmbd = LassoInstanceSampler(m=15, n=30, sparsity=4, rho=0.05, dtype="float64").sample(torch.arange(6))
+    ref = certified_solve(problem, X, lmbd, tol=1e-10)
+    assert ref.certified(1e-10) and 0 < ref.n_iter
+    for i in range(6):  # each row is the Lasso of its own dictionary
+        row = certified_solve(LassoProblem(problem.D[i]), X[i:i + 1], lmbd[i:i + 1], tol=1e-12)
+        torch.testing.assert_close(ref.value[i:i + 1], row.value, rtol=1e-9, atol=0)
+    cache = WeightCache(tmp_path)
+    first = cached_certified_solve(problem, X, lmbd, tol=1e-10, cache=cache)
+    assert torch.equal(cached_certified_solve(problem, X, lmbd, tol=1e-10, cache=cache).Z, first.Z)
+    logistic, y, lam = LogisticInstanceSampler(n_samples=80, n_features=10, sparsity=3, rho=0.02,
+                                               dtype="float64").sample(torch.arange(3))
+    ref = certified_solve(logistic, y, lam, tol=1e-10)
+    assert ref.certified(1e-10) and bool((ref.Z != 0).any(dim=1).all())
+    with pytest.raises(ValueError, match="float64"):
+        certified_solve(BatchedLassoProblem(problem.D.float()), X, lmbd)

@@ -159,3 +159,40 @@ def test_model_reports_its_depth_and_size(name):
     assert isinstance(model, Unrolled) and model.n_params() > 0
     assert model.lipschitz_ == pytest.approx(model.iterated_.datafit.lipschitz) and isinstance(model.lipschitz_, float)
     assert torch.equal(model.A_, model.iterated_.A)
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_the_learned_optimizer_protocol_runs_the_layers_one_by_one(name):
+    model, problem, X, lmbd = _build(name, n_layers=3)
+    with torch.no_grad():  # "trained" weights: the layers are no longer gradient steps
+        for p in model.parameters():
+            p.mul_(1.1)
+    iterated = model.iterated_
+    Xc, lam, Z = iterated.check_inputs(X, lmbd)
+    assert model.learned_iterations == 3
+    with torch.no_grad():
+        state = model.init_state(iterated, Xc, lam, Z)
+        for k in range(3):
+            Z, state = model.step(k, iterated, Xc, lam, Z, state)
+            assert model.reset(state, Z, torch.zeros(Z.shape[0], dtype=torch.bool)) is state
+        assert torch.equal(iterated.to_output(Z), model(X, lmbd))
+        with pytest.raises(ValueError, match="k=3 is past the model's learned layers"):
+            model.step(3, None, Xc, lam, Z, state)
+        with pytest.raises(ValueError, match="k=-1"):
+            model.step(-1, None, Xc, lam, Z, state)
+
+
+def test_the_protocol_takes_the_iterated_problem_only():
+    model, problem, X, lmbd = _build("lista", n_layers=2)
+    Xc, lam, Z = problem.check_inputs(X, lmbd)
+    state = model.init_state(LassoProblem(problem.D.clone()), Xc, lam, Z)  # an equal problem is the same one
+    model.step(0, None, Xc, lam, Z, state)
+    with pytest.raises(ValueError, match="problem must be None or the problem the layers iterate on"):
+        model.init_state(LassoProblem(2 * problem.D), Xc, lam, Z)
+    with pytest.raises(ValueError, match="problem"):
+        model.step(0, TVProblem(problem.D), Xc, lam, Z, state)
+    synthesis, tv, X, lmbd = _build("synthesis-lista", n_layers=2)
+    Xc, lam, U = synthesis.iterated_.check_inputs(X, lmbd)
+    with pytest.raises(ValueError, match="model.iterated_"):  # the analysis problem is not the iterated form
+        synthesis.init_state(tv, Xc, lam, U)
+    synthesis.step(0, synthesis.iterated_, Xc, lam, U, synthesis.init_state(synthesis.iterated_, Xc, lam, U))
