@@ -59,7 +59,7 @@ def benchopt_seed(config_seed, component, repetition=0):
 
 def is_per_instance(problem):
     """Whether ``problem`` holds one operator per instance (a fresh matrix per row: Liu et al. 2023)."""
-    return bool(getattr(problem.datafit, "per_instance", False))
+    return bool(getattr(getattr(problem, "datafit", None), "per_instance", False))  # LPs have no data term
 
 
 CONTINUATION_DEPTHS = (1, 2, 3, 5, 8, 12, 16)  # Ablin et al.'s depths; then the model's own

@@ -313,3 +313,13 @@ def test_a_safeguarded_learned_solver_reports_its_fallback_rate(monkeypatch, tmp
     assert torch.allclose(guarded.get_result()["Z"], plain.get_result()["Z"], atol=1e-6)
     ista = ProximalGradient().solve(objective["problem"], objective["X_test"], objective["lmbd"], 5)
     assert torch.allclose(guarded.get_result()["Z"], ista, atol=1e-5)
+
+
+def test_per_instance_problems_are_recognised_and_problems_without_a_data_term_are_not():
+    from l2obench.objectives.lasso import BatchedLassoProblem
+    from l2obench.objectives.shortest_path import GridShortestPath
+
+    D = torch.randn(3, 4, 5, dtype=torch.float64)
+    assert benchopt_adapters.is_per_instance(BatchedLassoProblem(D))
+    assert not benchopt_adapters.is_per_instance(LassoProblem(D[0]))
+    assert not benchopt_adapters.is_per_instance(GridShortestPath(3, 5))  # an LP: no data term at all
