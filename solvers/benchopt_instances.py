@@ -12,6 +12,7 @@ from l2obench.datasets.instances import split_ids
 from l2obench.objectives.validation import check_real
 from l2obench.solvers.benchopt_adapters import ClassicalSolver, LearnedSolver
 from l2obench.solvers.device import default_device, prepare_device, to_device
+from l2obench.solvers.learned_optimizers.loss import TrajectoryLoss
 
 
 def training_instances(objective, n):
@@ -76,8 +77,6 @@ class LearnedOptimizerSolver(LearnedSolver):
         return "value"  # the loss is the objective along the trajectory
 
     def make_loss(self, seed=0):
-        from l2obench.solvers.learned_optimizers.loss import TrajectoryLoss
-
         return TrajectoryLoss(horizon=self.protocol("horizon"), segment=self.protocol("segment"),
                               sampler=getattr(self, "sampler_", None))
 
