@@ -33,8 +33,9 @@ run: $(STAMP)
 		--figure benchmarks/lasso/outputs/main_convergence.png
 	$(BIN)/python -m l2obench.results.breakeven lasso=$(RUN_OUT) --csv benchmarks/lasso/outputs/main_break_even.csv
 
+# -n auto: one pytest worker per core (the slow end-to-end tests run side by side; worksteal evens them out)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 # results/: paper figures from the quick configs (benchopt cache kept; the lasso from the main
 # job's results when `make run` has written them), CI baselines (fresh, uncached runs of the

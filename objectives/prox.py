@@ -38,3 +38,10 @@ def soft_threshold(u, thresh, out=None):
 def project_box(u, low=0.0, high=1.0):
     """Euclidean projection onto the box [low, high]^n (bounds may be tensors)."""
     return torch.clamp(u, low, high)
+
+
+def project_ball(v, center, radius):
+    """Row-wise Euclidean projection of ``v`` (B, m) onto the balls :math:`B(\\text{center}_i, \\text{radius}_i)`."""
+    diff = v - center
+    norm = diff.norm(dim=1, keepdim=True)
+    return center + diff * torch.clamp(radius / norm.clamp_min(torch.finfo(v.dtype).tiny), max=1.0)

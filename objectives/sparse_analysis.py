@@ -18,12 +18,11 @@ import math
 
 import torch
 
+from l2obench.objectives.certificates import LABELS, certificate_rates, certificate_thresholds, certify  # noqa: F401
 from l2obench.objectives.metrics import relative_error
 from l2obench.objectives.problem import AnalysisL1, on_device
 from l2obench.objectives.validation import check_real, check_tensor
 
-CERTIFICATE_LEVELS = (68.0, 95.0)
-LABELS = ("pass", "warning", "fail")
 PROPERTIES = ("fidelity", "regulariser")
 
 
@@ -65,8 +64,37 @@ class SparseAnalysisProblem:
             raise ValueError("d must hold at least one measurement vector (got an empty batch).")
         return d.to(self.A.dtype)
 
+    @property
+    def dtype(self):
+        return self.A.dtype
+
     def value(self, x):
         return self.penalty.value(x)
+
+    # the constraint Ax = d in the form the splitting methods take it (solvers/classical/linearized_admm.py)
+    def constraint(self, d):
+        """``(apply, adjoint, target, radius)`` of the constraint :math:`Ax = d` (radius None: equality)."""
+        A = self.A
+        return (lambda x: x @ A.T), (lambda v: v @ A), d, None
+
+    def constraint_norm(self):
+        """:math:`\\|A\\|_2` (computed once)."""
+        if not hasattr(self, "_constraint_norm"):
+            self._constraint_norm = float(torch.linalg.matrix_norm(self.A, 2))
+        return self._constraint_norm
+
+    def initial_estimate(self, d):
+        """The minimum-norm solution :math:`A^+ d` (the pseudo-inverse computed once)."""
+        if not hasattr(self, "_pinv"):
+            self._pinv = torch.linalg.pinv(self.A)
+        return d @ self._pinv.T
+
+    def project_primal(self, x):
+        return x   # x is free
+
+    def analysis_operator(self):
+        """The fixed transform Θ of the classical solver."""
+        return self.penalty.K
 
     def to_output(self, x):
         return x
@@ -131,30 +159,6 @@ def sparsity(x, theta, rel_tol=1e-2):
     x = _batch("x", x, theta.shape[1], theta.dtype)
     ax = (x @ theta.T).abs()
     return (ax <= rel_tol * ax.amax(1, keepdim=True)).to(x.dtype).mean(1)
-
-
-def certificate_thresholds(calibration_values, levels=CERTIFICATE_LEVELS):
-    """Percentiles ``levels`` of a property over the training (calibration) inferences."""
-    values = check_tensor("calibration_values", calibration_values, ndim=1, dtype=torch.float64)
-    if values.numel() == 0:
-        raise ValueError("calibration_values is empty: certificates need calibration inferences.")
-    q = torch.tensor([check_real("levels", lvl, low=0.0, high=100.0) / 100.0 for lvl in levels],
-                     dtype=torch.float64)
-    return torch.quantile(values, q)
-
-
-def certify(values, thresholds):
-    """Labels 0 (pass), 1 (warning), 2 (fail): how many thresholds each value exceeds."""
-    values = check_tensor("values", values, ndim=1, dtype=torch.float64)
-    thresholds = check_tensor("thresholds", thresholds, ndim=1, dtype=torch.float64)
-    return (values[:, None] > thresholds[None, :]).sum(1)
-
-
-def certificate_rates(labels):
-    """Share of pass / warning / fail labels."""
-    if not isinstance(labels, torch.Tensor) or labels.numel() == 0:
-        raise ValueError("labels must be a non-empty tensor of certificate labels (0, 1, 2).")
-    return {name: float((labels == k).to(torch.float64).mean()) for k, name in enumerate(LABELS)}
 
 
 def properties(x, A, d, theta):

@@ -54,6 +54,9 @@ PAPER_SCRIPTS = [
     ("tv_deconvolution", ["benchmarks/tv_deconvolution/plot_paper_figures.py", "--quick"]),
     ("sparse_analysis", ["benchmarks/sparse_analysis/measure_cost.py", "--small", "--cost-only"]),
     ("shortest_path", ["benchmarks/shortest_path/plot_regret_vs_grid.py", "--quick"]),
+    ("ct", ["benchmarks/ct/plot_reconstructions.py"]),
+    ("ct", ["benchmarks/ct/plot_reconstructions.py", "--test-set", "shepp-logan",
+            "--output", "benchmarks/ct/outputs/reconstructions_shepp_logan.png"]),
 ]
 
 

@@ -51,6 +51,11 @@ QUICK = {
     "shortest_path": dict(dataset=["pyepo-grid[grid=3,n_train=64,n_val=32,n_test=32,deg=4,noise_width=0.5]"],
                           solver=["cost-network[loss=spo-plus,n_steps=10,lr=1e-2,batch_size=32]",
                                   "dys-net[n_steps=10,lr=1e-2,batch_size=32,tol=1e-3,max_iter=100]"]),
+    "ct": dict(dataset=["phantoms[size=32,n_angles=10,n_train=32,n_test=8,test_set=in-distribution]"],
+               objective=["ct[dtype=float32,n_calibration=8]"],
+               solver=["TV-min[algorithm=pdhg]", "learned-primal-dual[width=4,n_steps=3,batch_size=8]",
+                       "implicit-L2O[channels=2,n_blocks=1,depth=5,n_steps=3,batch_size=8]"],
+               max_runs=5),
 }
 DEVICE_PARAM = re.compile(r",?device=[^,\]]+")
 

@@ -22,6 +22,11 @@ def sparse_analysis_batch(row):
     return int(2 * row["p_dataset_n_test"] + min(row["p_obj_n_calibration"], row["p_dataset_n_train"]))
 
 
+def ct_batch(row):
+    """ct solvers infer the test measurements and the calibration ones (from the training split)."""
+    return int(row["p_dataset_n_test"] + min(row["p_obj_n_calibration"], row["p_dataset_n_train"]))
+
+
 @dataclass(frozen=True)
 class Benchmark:
     """One benchmark of the suite.
@@ -88,6 +93,7 @@ BENCHMARKS = {b.name: b for b in [
     Benchmark("l1_logistic", "benchmarks/l1_logistic/configs/quick.yml", accuracy="rel_suboptimality",
               trained_metrics={"trajectory": "rel_suboptimality"}),
     Benchmark("shortest_path", "benchmarks/shortest_path/configs/quick.yml", accuracy="regret", max_budget=1),
+    Benchmark("ct", "benchmarks/ct/configs/quick.yml", accuracy="rel_error", max_budget=64, instances=ct_batch),
 ]}
 
 

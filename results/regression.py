@@ -8,17 +8,16 @@ Usage::
     python -m l2obench.results.regression --results lasso=run.parquet   # compare an existing run
 
 A check runs ``benchopt run benchmarks/<name> --config <quick config> --no-cache`` into a
-temporary folder with ``BENCHOPT_RAISE_ON_ERROR=1`` and a fresh trained-weight cache (so
-training runs again), ``max-runs`` lowered to the registry's ``max_runs`` (the curves stop just
-past the budgets the baseline keeps) and the timeout raised to its ``timeout`` (so a loaded
-machine does not cut them; training and everything else is the quick config's), turns the
-result into the tidy table and compares every deterministic metric with the baseline, within
-the tolerances of :mod:`l2obench.results.tolerances`.
+temporary folder with ``BENCHOPT_RAISE_ON_ERROR=1``, one thread and a fresh trained-weight cache
+(training runs again), ``max-runs`` lowered to the registry's ``max_runs`` (the curves stop just past
+the budgets the baseline keeps) and the timeout raised to its ``timeout`` (so a loaded machine does
+not cut them; the rest is the quick config's), turns the result into the tidy table and compares
+every deterministic metric with the baseline, within :mod:`l2obench.results.tolerances`.
 
-benchopt's ``iteration`` sampling stops a curve at its timeout, so the budgets reached depend on
-the machine: baselines keep small budgets only (``max_budget`` of the registry) and the
-comparison is on the budgets present in both; a curve of the baseline missing from the new run,
-or sharing fewer than ``MIN_OVERLAP`` budgets with it, is a failure.
+benchopt's ``iteration`` sampling stops a curve at its timeout, so the budgets reached depend on the
+machine: baselines keep small budgets only (``max_budget`` of the registry), compared on the budgets
+in both; a baseline curve missing from the new run, or sharing fewer than ``MIN_OVERLAP`` budgets
+with it, is a failure.
 
 Exit status: 0 ok (or baselines written); 1 a regression (a value out of tolerance, a missing
 curve, a failed benchopt run); 2 the check cannot start (unknown benchmark, missing or unreadable
@@ -244,7 +243,8 @@ def run_benchmark(bench, out_dir, *, solvers=None, datasets=None, seed=None, max
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     output = out_dir / f"{bench.name}.parquet"
     output.unlink(missing_ok=True)  # benchopt would write <name>_1.parquet next to an old file
-    env = {**os.environ, "BENCHOPT_RAISE_ON_ERROR": "1"}
+    env = {  # one thread: the same kernels on every machine; runs side by side (pytest -n) fit the cores
+           **os.environ, "BENCHOPT_RAISE_ON_ERROR": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     if not use_cache or cache_dir:
         env["L2OBENCH_CACHE"] = str(cache_dir or out_dir / "weights_cache")
     benchopt = Path(sys.executable).with_name("benchopt")

@@ -66,6 +66,21 @@ CONTINUATION_DEPTHS = (1, 2, 3, 5, 8, 12, 16)  # Ablin et al.'s depths; then the
 VAL_MAX = 1024  # held-out training samples for early stopping / HyperLISTA's grid search
 
 
+# the training outcome a learned adapter's get_result hands to the objective (classical solvers hand
+# none: the defaults), as every objective's evaluate_result writes it in each row
+TRAINING_COLUMNS = {"train_time": (float, 0.0), "n_params": (int, 0), "trained_depth": (int, 0),
+                    "train_diverged": (bool, False), "train_steps": (int, 0),
+                    "train_stopped_early": (bool, False), "trained_metric": (str, "")}
+
+
+def training_columns(**info):
+    """The training columns of a result row from ``info`` (missing ones: a classical solver's defaults)."""
+    unknown = set(info) - set(TRAINING_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown result entries {sorted(unknown)}; the training columns are {sorted(TRAINING_COLUMNS)}.")
+    return {k: cast(info.get(k, default)) for k, (cast, default) in TRAINING_COLUMNS.items()}
+
+
 class BenchmarkData:
     """Which entries of ``Objective.get_objective()`` the adapters use (override per benchmark).
 
@@ -87,6 +102,30 @@ class BenchmarkData:
     def training_data(self, objective):
         """``(inputs, target, val)``: model inputs, ground truth or None, validation split or None."""
         return (objective["X_train"], objective["lmbd_train"]), objective.get("Z_train"), None
+
+
+class MeasurementData(BenchmarkData):
+    """An inverse problem's data (sparse analysis, CT): test inputs the evaluation batch ``d_eval`` (test
+    measurements, then calibration ones), training pairs (d, x*) with their own validation split,
+    results ``x``; budgets double (ADMM and TV-min need hundreds of iterations).
+
+    ``value`` (the error to x*) is not what the classical solvers minimise and may rise while they
+    converge: they run to max-runs or the timeout instead of stopping on it. The learned models are
+    trained on the error to x* (supervised): ``value``.
+    """
+
+    result_key = "x"
+    classical_progress_key = None
+    trained_metrics = {"supervised": "value"}
+
+    def test_inputs(self, objective):
+        return (objective["d_eval"],)
+
+    def training_data(self, objective):
+        return (objective["d_train"],), objective["x_train"], ((objective["d_val"],), objective["x_val"])
+
+    def get_next(self, stop_val):
+        return max(1, 2 * stop_val)
 
 
 class DeviceMixin:
@@ -183,6 +222,7 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
                              stagewise=False, continuation=False, device="cpu", optimizer="adam", safeguard=False)
     n_evals, max_eval_every, patience = 20, None, 10  # validation schedule of one training run
     schedule = "cosine"  # learning-rate schedule (TrainConfig.schedule)
+    grad_clip = None  # global gradient-norm clip of Adam (TrainConfig.grad_clip; Adler & Öktem clip at 1)
     measure_memory = False  # record the peak bytes saved for backward (``peak_memory`` in the metadata)
     unnamed_defaults = {"device": "cpu", "optimizer": "adam", "safeguard": False}
 
@@ -263,7 +303,8 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
                                         seed=self.get_seed(use_repetition=True),
                                         n_evals=5 if p("stagewise") else self.n_evals,
                                         max_eval_every=self.max_eval_every, patience=self.patience,
-                                        schedule=self.schedule, optimizer=p("optimizer"))
+                                        schedule=self.schedule, optimizer=p("optimizer"),
+                                        grad_clip=self.grad_clip if p("optimizer") == "adam" else None)
         options = dict(loss=self.make_loss(config.seed), target=target, config=config, val=val,
                        val_fraction=min(0.1, VAL_MAX / max(n_train, 1)), stagewise=p("stagewise"),
                        measure_memory=self.measure_memory, device=device)

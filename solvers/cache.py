@@ -20,20 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from l2obench.objectives.storage import default_cache_dir  # noqa: F401 (the weight cache's folder)
+
 
 def library_version():
     try:
         return version("l2obench")
     except PackageNotFoundError:  # running from a source tree that is not installed
         return "unknown"
-
-
-def default_cache_dir():
-    """``$L2OBENCH_CACHE``, else ``$XDG_CACHE_HOME/l2obench``, else ``~/.cache/l2obench``."""
-    if os.environ.get("L2OBENCH_CACHE"):
-        return Path(os.environ["L2OBENCH_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "l2obench"
 
 
 def fingerprint(*tensors):

@@ -87,14 +87,14 @@ class TrainConfig:
 
     @classmethod
     def for_budget(cls, n_steps, *, lr, batch_size=64, seed=0, n_evals=20, max_eval_every=None, patience=10,
-                   schedule="cosine", optimizer="adam"):
+                   schedule="cosine", optimizer="adam", grad_clip=None):
         """The configuration of a budget of ``n_steps`` with ``n_evals`` validation evaluations
         (at most every ``max_eval_every`` steps): the one place the suite builds a TrainConfig."""
         eval_every = max(1, n_steps // n_evals) if isinstance(n_steps, int) and n_steps > 0 else 1
         if max_eval_every is not None:
             eval_every = min(eval_every, max_eval_every)
         return cls(n_steps=n_steps, batch_size=batch_size, lr=lr, seed=seed, eval_every=eval_every,
-                   patience=patience, schedule=schedule, optimizer=optimizer)
+                   patience=patience, schedule=schedule, optimizer=optimizer, grad_clip=grad_clip)
 
 
 @dataclass

@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # predictable when other processes share the cores (OpenMP spinning made tiny problems up to
 # 80x slower on a loaded 2-core machine).
 set_torch_threads(1)
+# and so do the benchopt subprocesses the tests start (pytest runs -n auto: workers side by side)
+os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
 
 
 @pytest.fixture(autouse=True)

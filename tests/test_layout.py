@@ -50,7 +50,7 @@ def test_problem_specific_modules_say_their_problem():
         imports = imported_modules(path)
         for problem, module in (("lasso", "objectives.lasso"), ("tv", "objectives.tv_"),
                                 ("sparse_analysis", "objectives.sparse_analysis"),
-                                ("shortest_path", "objectives.shortest_path")):
+                                ("shortest_path", "objectives.shortest_path"), ("ct", "objectives.ct")):
             if any(name.startswith(f"l2obench.{module}") for name in imports):
                 assert any(p in rel for p in (problem, *PROBLEMS)), f"{rel} uses {module} but its path names no problem"
 

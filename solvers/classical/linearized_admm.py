@@ -31,6 +31,7 @@ learned Θ: one step, classical and implicit modes.
 """
 import torch
 
+from l2obench.objectives.prox import project_ball
 from l2obench.objectives.validation import check_choice, check_int, check_real, check_tensor
 
 TRANSFORMS = ("identity", "difference")
@@ -47,81 +48,151 @@ def analytic_transform(n, kind="difference", dtype=torch.float64):
     return eye if kind == "identity" else eye - torch.diag(torch.ones(n - 1, dtype=dtype), -1)
 
 
-def check_step_sizes(alpha, beta, lam, A):
-    """Raise ``ValueError`` unless :math:`\\alpha\\lambda \\le 1` and :math:`\\alpha\\beta(1+\\|A\\|^2) < 1`."""
+def check_step_sizes(alpha, beta, lam, A, constraint_norm=None):
+    """Raise ``ValueError`` unless :math:`\\alpha\\lambda \\le 1` and :math:`\\alpha\\beta(1+\\|A\\|^2) < 1`.
+
+    ``constraint_norm`` is :math:`\\|A\\|_2` when known (a normalised operator); otherwise it is
+    computed from the matrix ``A``.
+    """
     for name, value in (("alpha", alpha), ("beta", beta), ("lam", lam)):
         check_real(name, value, low=0.0, low_open=True)
     if alpha * lam > 1.0:
         raise ValueError(f"step sizes: alpha*lam = {alpha * lam:.3g} must be <= 1 "
                          "(the linearised p-step diverges otherwise).")
-    bound = alpha * beta * (1.0 + float(torch.linalg.matrix_norm(A, 2)) ** 2)
+    norm = float(torch.linalg.matrix_norm(A, 2)) if constraint_norm is None else float(constraint_norm)
+    bound = alpha * beta * (1.0 + norm ** 2)
     if bound >= 1.0:
         raise ValueError(f"step sizes: alpha*beta*(1 + ||A||^2) = {bound:.3g} must be < 1; "
-                         f"take beta < {1.0 / (alpha * (1.0 + float(torch.linalg.matrix_norm(A, 2)) ** 2)):.3g}.")
+                         f"take beta < {1.0 / (alpha * (1.0 + norm ** 2)):.3g}.")
 
 
-class LinearizedADMMOperator(torch.nn.Module):
-    """The linearized-ADMM operator :math:`T_\\Theta(z; d)`, with :math:`\\Theta` learnable or fixed.
+class MatrixAnalysis(torch.nn.Module):
+    """The analysis operator :math:`\\tilde\\Theta = \\Theta/\\|\\Theta\\|_2` of a matrix (learnable or fixed).
 
-    Parameters
-    ----------
-    problem : SparseAnalysisProblem
-        The constraint operator ``A`` (m, n), underdetermined, and the prox of ``h``.
-    theta : Tensor, shape (k, n)
-        Initial (or fixed) analysis transform (square for the learned model, any ``k`` >= 1 for
-        the classical solver, e.g. a redundant analysis operator).
-    alpha, beta, lam : float
-        Step sizes (checked by :func:`check_step_sizes`).
-    learn_theta : bool
-        Register :math:`\\Theta` as a parameter (True) or a buffer (classical solver).
+    ``operators()`` returns the maps :math:`x \\mapsto \\tilde\\Theta x` and
+    :math:`v \\mapsto \\tilde\\Theta^\\top v` on rows, the normalisation computed once per call
+    (an SVD: once per forward solve, not per iteration).
     """
 
-    def __init__(self, problem, theta, alpha=1.0, beta=0.45, lam=1.0, learn_theta=True):
+    def __init__(self, theta, learn=True):
         super().__init__()
-        A = problem.A
-        m, n = A.shape
-        theta = check_tensor("theta", theta, shape=(None, n), ndim=2, dtype=A.dtype)
-        if theta.shape[0] == 0:
-            raise ValueError(f"theta must have at least one row, got shape {tuple(theta.shape)}.")
-        check_step_sizes(alpha, beta, lam, A)
-        self.problem = problem
-        self.alpha, self.beta, self.lam, self.n, self.m, self.k = alpha, beta, lam, n, m, theta.shape[0]
-        self.register_buffer("A", A.clone())
-        self.register_buffer("A_pinv", torch.linalg.pinv(A))
-        if learn_theta:
+        self.n_out = theta.shape[0]
+        if learn:
             self.theta = torch.nn.Parameter(theta.clone())
         else:
             self.register_buffer("theta", theta.clone())
 
-    def normalized_theta(self):
+    def normalized(self):
         """:math:`\\Theta / \\|\\Theta\\|_2` with the norm detached."""
         return self.theta / torch.linalg.matrix_norm(self.theta.detach(), 2).clamp_min(1e-12)
 
+    def operators(self):
+        theta = self.normalized()
+        return (lambda x: x @ theta.T), (lambda v: v @ theta)
+
+
+class LinearizedADMMOperator(torch.nn.Module):
+    """The linearized-ADMM operator :math:`T(z; d)` for :math:`\\min h(Kx)` s.t. :math:`Ax \\in C(d)`, :math:`x \\in X`.
+
+    Written once for every problem with this structure; the problem supplies the constraint and
+    the analysis operator :math:`K` (normalised, :math:`\\|K\\|_2 \\le 1`) comes as a module:
+
+    - sparse analysis: :math:`K = \\tilde\\Theta` (:class:`MatrixAnalysis`), :math:`C(d) = \\{d\\}`,
+      :math:`X = \\mathbb R^n`, :math:`h = \\|\\cdot\\|_1`;
+    - CT (:mod:`l2obench.objectives.ct`): :math:`K` = image gradients (TV-min) or a learned
+      convolution, :math:`C(d)` the ball :math:`B(d, \\delta)`, :math:`X = [0, 1]^n`,
+      :math:`h = \\|\\cdot\\|_1` or a learned prox (the implicit model).
+
+    With a ball constraint the state gains :math:`w \\approx Ax` and the step of Heaton & Wu Fung's
+    Appendix D, :math:`w^+ = P_{B(d,\\delta)}(w + \\lambda[\\omega + \\alpha(Ax - w)])`,
+    :math:`\\omega^+ = \\omega + \\alpha(Ax - w^+)`; with :math:`C = \\{d\\}` it reduces to the
+    equality step above (:math:`w \\equiv d`, not stored). :math:`x^+` is projected on :math:`X`.
+
+    Parameters
+    ----------
+    problem : SparseAnalysisProblem, CTProblem
+        ``constraint(d)`` → ``(apply, adjoint, target, radius)`` (radius None: equality),
+        ``constraint_norm()``, ``check_data(d)``, ``initial_estimate(d)``, ``project_primal(x)``,
+        and ``penalty.inner_prox`` (the prox of :math:`h` when ``prox`` is None).
+    analysis : Tensor (k, n) or module
+        A matrix :math:`\\Theta` (wrapped in :class:`MatrixAnalysis`, learnable iff ``learn_theta``)
+        or a module with ``operators()`` → (K, Kᵀ) and ``n_out`` (the length of :math:`Kx`).
+    alpha, beta, lam : float
+        Step sizes (checked by :func:`check_step_sizes`).
+    learn_theta : bool
+        For a matrix ``analysis``: a parameter (True) or a buffer (classical solver).
+    prox : module, optional
+        A learned prox ``prox(v, lam)`` replacing :math:`\\mathrm{prox}_{\\lambda h}`.
+    radius : module, optional
+        A learned radius ``radius(d)`` (B, 1) replacing the problem's.
+    """
+
+    def __init__(self, problem, analysis, alpha=1.0, beta=0.45, lam=1.0, learn_theta=True, prox=None, radius=None):
+        super().__init__()
+        n = problem.shape[1]
+        if isinstance(analysis, torch.Tensor):
+            dtype = getattr(problem, "dtype", None)
+            analysis = check_tensor("theta", analysis, shape=(None, n), ndim=2, dtype=dtype)
+            if analysis.shape[0] == 0:
+                raise ValueError(f"theta must have at least one row, got shape {tuple(analysis.shape)}.")
+            analysis = MatrixAnalysis(analysis, learn=learn_theta)
+        check_step_sizes(alpha, beta, lam, None, constraint_norm=problem.constraint_norm())
+        self.problem = problem
+        self.alpha, self.beta, self.lam, self.n, self.k = alpha, beta, lam, n, analysis.n_out
+        self.analysis, self.prox, self.radius = analysis, prox, radius
+
+    @property
+    def theta(self):
+        """The matrix of a :class:`MatrixAnalysis` (sparse analysis)."""
+        return self.analysis.theta
+
+    def normalized_theta(self):
+        return self.analysis.normalized()
+
+    def _constraint(self, d):
+        apply, adjoint, target, radius = self.problem.constraint(d)
+        if self.radius is not None:
+            radius = self.radius(d)
+        return apply, adjoint, target, radius
+
     def init_state(self, d):
-        """:math:`x_0 = A^+ d`, :math:`p_0 = \\tilde\\Theta x_0`, zero duals."""
+        """:math:`x_0` from the problem (:math:`A^+ d`, a clipped FBP), :math:`p_0 = Kx_0`,
+        :math:`w_0 = Ax_0` (ball), zero duals."""
         d = self.problem.check_data(d)
-        x = d @ self.A_pinv.T
-        p = x @ self.normalized_theta().T
-        return torch.cat([x, p, torch.zeros_like(p), torch.zeros_like(d)], dim=1)
+        apply, _, target, radius = self._constraint(d)
+        x = self.problem.initial_estimate(d)
+        p = self.analysis.operators()[0](x)
+        w = [] if radius is None else [apply(x)]
+        return torch.cat([x, p, torch.zeros_like(p), *w, torch.zeros_like(target)], dim=1)
 
     def readout(self, z):
         return z[:, :self.n]
 
     def step_fn(self, d):
-        """The map :math:`z \\mapsto T_\\Theta(z; d)` for data ``d`` of shape (B, m)."""
+        """The map :math:`z \\mapsto T(z; d)` for data ``d`` of shape (B, m)."""
         d = self.problem.check_data(d)
-        theta, A, n, k = self.normalized_theta(), self.A, self.n, self.k
+        K, Kt = self.analysis.operators()
+        A, At, target, radius = self._constraint(d)
+        n, k, m = self.n, self.k, target.shape[1]
         alpha, beta, lam = self.alpha, self.beta, self.lam
-        prox = self.problem.penalty.inner_prox
+        prox = self.problem.penalty.inner_prox if self.prox is None else self.prox
+        project = self.problem.project_primal
 
         def step(z):
-            x, p, nu, om = z[:, :n], z[:, n:n + k], z[:, n + k:n + 2 * k], z[:, n + 2 * k:]
-            theta_x = x @ theta.T
-            p_new = prox(p + lam * (nu + alpha * (theta_x - p)), lam)
-            nu_new = nu + alpha * (theta_x - p_new)
-            om_new = om + alpha * (x @ A.T - d)
-            x_new = x - beta * ((2 * nu_new - nu) @ theta + (2 * om_new - om) @ A)
-            return torch.cat([x_new, p_new, nu_new, om_new], dim=1)
+            x, p, nu = z[:, :n], z[:, n:n + k], z[:, n + k:n + 2 * k]
+            kx, ax = K(x), A(x)
+            p_new = prox(p + lam * (nu + alpha * (kx - p)), lam)
+            nu_new = nu + alpha * (kx - p_new)
+            if radius is None:   # equality: w = d
+                w_new, om = [], z[:, n + 2 * k:]
+                om_new = om + alpha * (ax - target)
+            else:
+                w, om = z[:, n + 2 * k:n + 2 * k + m], z[:, n + 2 * k + m:]
+                w_new = project_ball(w + lam * (om + alpha * (ax - w)), target, radius)
+                om_new = om + alpha * (ax - w_new)
+                w_new = [w_new]
+            x_new = project(x - beta * (Kt(2 * nu_new - nu) + At(2 * om_new - om)))
+            return torch.cat([x_new, p_new, nu_new, *w_new, om_new], dim=1)
         return step
 
 
@@ -144,11 +215,14 @@ class LinearizedADMM:
         return self
 
     def operator(self, problem):
-        return LinearizedADMMOperator(problem, problem.penalty.K, self.alpha, self.beta, self.lam, learn_theta=False)
+        """The operator on ``problem``'s own fixed analysis operator (Θ, or the image gradients of CT)."""
+        return LinearizedADMMOperator(problem, problem.analysis_operator(), self.alpha, self.beta, self.lam,
+                                      learn_theta=False)
 
     @torch.no_grad()
     def solve(self, problem, d, n_iter):
-        """``n_iter`` iterations from :math:`x_0 = A^+d`; returns x (B, n)."""
+        """``n_iter`` iterations from the problem's initial estimate (:math:`A^+d` for sparse analysis);
+        returns x (B, n)."""
         n_iter = check_int("n_iter", n_iter, low=0)
         op = self.operator(problem)
         step, z = op.step_fn(d), op.init_state(d)

@@ -39,6 +39,7 @@ import torch
 
 from l2obench.objectives.validation import check_choice, check_int, check_real
 from l2obench.solvers.implicit.anderson import anderson, plain_iteration
+from l2obench.solvers.params import HyperParams
 
 BACKWARDS = ("jfb", "ift", "unrolled")
 FORWARD_SOLVERS = ("plain", "anderson")
@@ -147,3 +148,51 @@ class FixedPointLayer(torch.nn.Module):
         u, n_iter, res = self._solve(vjp_map, grad, self.backward_tol, self.backward_max_iter)
         self.last_backward_info_ = SolveInfo(n_iter, res, _diverged(u, res))
         return u
+
+
+class FixedPointModel(HyperParams, torch.nn.Module):
+    """Base of the implicit models: the fixed point of an operator a subclass builds, read out.
+
+    A subclass stores its hyper-parameters in ``__init__`` (including ``backward``, ``depth``,
+    ``tol``, ``forward_solver``, checked by :meth:`check_solve_parameters`) and implements
+    ``make_operator(problem)``; :meth:`build` wraps it in a :class:`FixedPointLayer`. ``forward(d)``
+    is the readout of the fixed point with the gradient of the ``backward`` mode; ``solve(d, n_iter)``
+    the readout after ``n_iter`` plain iterations (the classical iteration of the learned operator),
+    or solved to ``tol`` when ``n_iter`` is None.
+    """
+
+    def check_solve_parameters(self, backward, depth, tol, forward_solver):
+        self.backward = check_choice("backward", backward, BACKWARDS)
+        self.depth = check_int("depth", depth, low=1)
+        self.tol = check_real("tol", tol, low=0.0)
+        self.forward_solver = check_choice("forward_solver", forward_solver, FORWARD_SOLVERS)
+
+    def make_operator(self, problem):
+        raise NotImplementedError
+
+    def build(self, problem):
+        """Create the operator and the fixed-point layer on ``problem``."""
+        self.problem_ = problem
+        self.layer_ = FixedPointLayer(self.make_operator(problem), backward=self.backward, max_iter=self.depth,
+                                      tol=self.tol, forward_solver=self.forward_solver)
+        return self
+
+    @property
+    def operator_(self):
+        return self.layer_.operator
+
+    def forward(self, d):
+        """The readout of the fixed point (B, n), with the gradient of the ``backward`` mode."""
+        return self.operator_.readout(self.layer_(d))
+
+    @torch.no_grad()
+    def solve(self, d, n_iter=None):
+        """Output after ``n_iter`` plain iterations, or solved to the model's tolerance."""
+        z = self.layer_.solve(d)[0] if n_iter is None else self.layer_.iterate(d, n_iter)
+        return self.operator_.readout(z)
+
+    def trained_depth(self):
+        return self.depth
+
+    def lr_groups(self, params):
+        return list(params)

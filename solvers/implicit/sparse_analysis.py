@@ -8,16 +8,12 @@ fixed point of the linearized-ADMM operator
 :math:`\mathbb E\|N_\Theta(d) - x^\star\|^2` with JFB, IFT or unrolled backprop. With a fixed
 analytic :math:`\Theta` the same operator is the classical solver.
 """
-import torch
-from torch import nn
-
-from l2obench.objectives.validation import check_choice, check_int, check_real
+from l2obench.objectives.validation import check_choice
 from l2obench.solvers.classical.linearized_admm import TRANSFORMS, LinearizedADMMOperator, analytic_transform
-from l2obench.solvers.implicit.fixed_point import BACKWARDS, FORWARD_SOLVERS, FixedPointLayer
-from l2obench.solvers.params import HyperParams
+from l2obench.solvers.implicit.fixed_point import FixedPointModel
 
 
-class ImplicitSparseAnalysis(HyperParams, nn.Module):
+class ImplicitSparseAnalysis(FixedPointModel):
     """Learned :math:`\\Theta` in the implicit linearized-ADMM model.
 
     Parameters
@@ -39,39 +35,12 @@ class ImplicitSparseAnalysis(HyperParams, nn.Module):
                  forward_solver="plain", learn_theta=True):
         super().__init__()
         self.init = check_choice("init", init, TRANSFORMS)
-        self.backward = check_choice("backward", backward, BACKWARDS)
-        self.depth = check_int("depth", depth, low=1)
-        self.tol = check_real("tol", tol, low=0.0)
+        self.check_solve_parameters(backward, depth, tol, forward_solver)
         self.alpha, self.beta, self.lam = alpha, beta, lam
-        self.forward_solver = check_choice("forward_solver", forward_solver, FORWARD_SOLVERS)
         self.learn_theta = check_choice("learn_theta", learn_theta, (False, True))
 
-    def build(self, problem):
-        """Create the operator (Θ₀ from ``init``) and the fixed-point layer on ``problem``."""
-        self.problem_ = problem
+    def make_operator(self, problem):
+        """The linearized-ADMM operator with :math:`\\Theta_0` from ``init``."""
         theta0 = analytic_transform(problem.A.shape[1], self.init, dtype=problem.A.dtype)
-        operator = LinearizedADMMOperator(problem, theta0, alpha=self.alpha, beta=self.beta, lam=self.lam,
-                                          learn_theta=self.learn_theta)
-        self.layer_ = FixedPointLayer(operator, backward=self.backward, max_iter=self.depth, tol=self.tol,
-                                      forward_solver=self.forward_solver)
-        return self
-
-    @property
-    def operator_(self):
-        return self.layer_.operator
-
-    def forward(self, d):
-        """:math:`N_\\Theta(d)` (B, n), with the gradient of the ``backward`` mode."""
-        return self.operator_.readout(self.layer_(d))
-
-    @torch.no_grad()
-    def solve(self, d, n_iter=None):
-        """Primal output after ``n_iter`` plain iterations, or solved to the model's tolerance."""
-        z = self.layer_.solve(d)[0] if n_iter is None else self.layer_.iterate(d, n_iter)
-        return self.operator_.readout(z)
-
-    def trained_depth(self):
-        return self.depth
-
-    def lr_groups(self, params):
-        return list(params)
+        return LinearizedADMMOperator(problem, theta0, alpha=self.alpha, beta=self.beta, lam=self.lam,
+                                      learn_theta=self.learn_theta)

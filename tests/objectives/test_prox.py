@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from l2obench.objectives.prox import project_box, soft_threshold
+from l2obench.objectives.prox import project_ball, project_box, soft_threshold
 
 
 def reference(u, thresh):
@@ -35,3 +35,17 @@ def test_project_box():
     assert torch.equal(project_box(u), torch.tensor([[0.0, 0.5, 1.0]]))
     low, high = torch.tensor([[-0.5]]), torch.tensor([[0.2]])
     assert torch.equal(project_box(u, low, high), torch.tensor([[-0.5, 0.2, 0.2]]))
+
+
+def test_project_ball():
+    g = torch.Generator().manual_seed(0)
+    center, v = torch.randn(4, 5, generator=g, dtype=torch.float64), torch.randn(4, 5, generator=g, dtype=torch.float64)
+    radius = torch.tensor([[0.0], [0.1], [1.0], [100.0]], dtype=torch.float64)
+    p = project_ball(v, center, radius)
+    dist = (v - center).norm(dim=1, keepdim=True)
+    torch.testing.assert_close((p - center).norm(dim=1, keepdim=True), torch.minimum(dist, radius))
+    torch.testing.assert_close(p[3], v[3])                       # inside: unchanged
+    assert torch.equal(p[0], center[0])                           # radius 0: the centre, exactly
+    # the projection is the closest point of the ball: no other point of it is closer to v
+    other = center[1] + 0.1 * torch.nn.functional.normalize(torch.randn(5, generator=g, dtype=torch.float64), dim=0)
+    assert float((v[1] - p[1]).norm()) <= float((v[1] - other).norm())

@@ -19,7 +19,7 @@ from l2obench.results.tables import family
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted((ROOT / "benchmarks").glob("*/gpu_check.py"))
-CHECKED = ["lasso", "sparse_analysis", "shortest_path"]  # the benchmarks where a GPU helps
+CHECKED = ["lasso", "sparse_analysis", "shortest_path", "ct"]  # the benchmarks where a GPU helps
 
 
 def script(name):

@@ -323,3 +323,24 @@ def test_per_instance_problems_are_recognised_and_problems_without_a_data_term_a
     assert benchopt_adapters.is_per_instance(BatchedLassoProblem(D))
     assert not benchopt_adapters.is_per_instance(LassoProblem(D[0]))
     assert not benchopt_adapters.is_per_instance(GridShortestPath(3, 5))  # an LP: no data term at all
+
+
+def test_training_columns_fill_a_classical_row_and_refuse_unknown_entries():
+    from l2obench.solvers.benchopt_adapters import TRAINING_COLUMNS, training_columns
+
+    row = training_columns()
+    assert set(row) == set(TRAINING_COLUMNS) and row["train_time"] == 0.0 and row["trained_metric"] == ""
+    typed = training_columns(train_time=3, n_params=7.0, train_diverged=0)
+    assert typed["train_time"] == 3.0 and isinstance(typed["n_params"], int) and typed["train_diverged"] is False
+    with pytest.raises(ValueError, match="unknown result entries \\['peak_memory'\\]"):
+        training_columns(peak_memory=1)
+
+
+def test_measurement_data_reads_the_evaluation_batch_and_training_pairs():
+    from l2obench.solvers.benchopt_adapters import MeasurementData
+
+    objective = {"d_eval": "E", "d_train": "D", "x_train": "X", "d_val": "DV", "x_val": "XV"}
+    data = MeasurementData()
+    assert data.test_inputs(objective) == ("E",)
+    assert data.training_data(objective) == (("D",), "X", (("DV",), "XV"))
+    assert [data.get_next(k) for k in (0, 1, 5)] == [1, 2, 10] and data.result_key == "x"

@@ -121,3 +121,29 @@ def test_bad_input_is_rejected():
         LinearizedADMM().solve(problem, d, -1)
     with pytest.raises(ValueError, match="n_iter"):
         LinearizedADMM().solve(problem, d, 2.0)
+
+
+class _Ball:
+    """The sparse-analysis problem with its equality written as a ball of radius ``radius`` around d."""
+
+    def __init__(self, problem, radius):
+        self.problem, self.radius = problem, radius
+
+    def __getattr__(self, name):
+        return getattr(self.problem, name)
+
+    def constraint(self, d):
+        apply, adjoint, target, _ = self.problem.constraint(d)
+        return apply, adjoint, target, torch.full((d.shape[0], 1), self.radius, dtype=d.dtype)
+
+
+def test_a_ball_of_radius_zero_is_the_equality_step():
+    # the ball step (CT, Heaton & Wu Fung's Appendix D) with delta = 0 gives the equality iterates
+    A, d, _ = _admm_problem(seed=2)
+    problem = SparseAnalysisProblem(A, analytic_transform(12, "difference"))
+    x_eq = LinearizedADMM().solve(problem, d, 40)
+    torch.testing.assert_close(LinearizedADMM().solve(_Ball(problem, 0.0), d, 40), x_eq, rtol=0, atol=1e-13)
+    # a positive radius: the solution moves off the affine set to at most that distance
+    x = LinearizedADMM().solve(_Ball(problem, 0.05), d, 3000)
+    assert float((x @ A.T - d).norm(dim=1).max()) <= 0.05 * (1 + 1e-3)
+    assert bool(((x @ problem.penalty.K.T).abs().sum(1) < (x_eq @ problem.penalty.K.T).abs().sum(1)).all())

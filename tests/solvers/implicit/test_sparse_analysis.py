@@ -58,7 +58,7 @@ def test_classical_solver_and_implicit_model_share_one_operator(data, backward, 
     model = ImplicitSparseAnalysis(init="difference", backward=backward, depth=7, tol=0.0, alpha=1.0, beta=0.4,
                                    lam=0.8, learn_theta=learn_theta).build(problem)
     assert isinstance(model.operator_, LinearizedADMMOperator)
-    assert [name for name, _ in model.named_parameters()] == (["layer_.operator.theta"] if learn_theta else [])
+    assert [name for name, _ in model.named_parameters()] == (["layer_.operator.analysis.theta"] if learn_theta else [])
     assert model.n_params() == (24 * 24 if learn_theta else 0)
     for n_iter in (0, 1, 7, 30):                                   # classical mode: n plain iterations
         assert torch.equal(model.solve(d, n_iter), classical.solve(problem, d, n_iter))
@@ -92,9 +92,9 @@ def test_admm_ift_gradient_matches_finite_differences():
     eps, vals = 1e-6, []
     for sign in (1, -1):
         with torch.no_grad():
-            op.theta += sign * eps * direction
+            op.analysis.theta += sign * eps * direction
             z, info = layer.solve(d)
-            op.theta -= sign * eps * direction
+            op.analysis.theta -= sign * eps * direction
         assert info.residual < 1e-13
         # a converged solve is a bounded fixed point (the +eps solve once ran off to ||z|| ~ 1e14
         # with a relative residual of 8e-15: see tests/solvers/implicit/test_fixed_point.py)

@@ -1,0 +1,19 @@
+"""The implicit L2O model: argmin over [0, 1]^n of a learned f(Kx) s.t. ||Ax - d|| <= learned delta,
+the linearized-ADMM fixed point (the TV-min operator with a learned K, prox and delta), trained by
+JFB on the MSE (Heaton & Wu Fung 2023). ``run(n_iter)`` runs min(n_iter, depth) iterations of the
+learned operator from the clipped FBP: the model is its depth-capped forward solve (``ImplicitCT.solve``;
+past its depth the learned operator drifts away, its prox being a CNN)."""
+from benchmark_utils import CTData
+
+from l2obench.solvers.benchopt_adapters import LearnedSolver
+from l2obench.solvers.implicit.ct import ImplicitCT
+
+
+class Solver(CTData, LearnedSolver):
+    name = "implicit-L2O"
+    model_class = ImplicitCT
+    parameters = {"channels": [8], "n_blocks": [3], "backward": ["jfb"], "depth": [200], "tol": [1e-3],
+                  "n_steps": [1000], "lr": [1e-3], "batch_size": [16],
+                  "device": ["cpu"]}  # or "cuda"
+    test_config = {"channels": 2, "n_blocks": 1, "depth": 5, "n_steps": 3, "batch_size": 8}
+    n_evals, patience = 10, 0

@@ -1,0 +1,1 @@
+"""Learned CT reconstruction baselines: the FBP + U-Net post-processor and learned primal-dual."""

@@ -1,0 +1,125 @@
+r"""The implicit L2O model of CT (Heaton & Wu Fung, "Explainable AI via Learning to Optimize", 2023).
+
+.. math:: N_\Theta(d) = \operatorname*{argmin}_{x \in [0,1]^n} f_\Omega(Kx) \quad\text{s.t.}\quad \|Ax - d\| \le \delta,
+
+with :math:`K` a learned convolution (1 → C channels, 3 × 3, no bias; :math:`K^\top` the matching
+transposed convolution, an exact adjoint), the prox of :math:`f_\Omega` a residual CNN (blocks
+:math:`p \mapsto p + \mathrm{LeakyReLU}_{0.1}(\mathrm{Conv}_{5\times5}(p))`), and
+:math:`\delta = e^{\tilde\delta}\|d\|` with :math:`\tilde\delta` learned (starting at −5, as their
+code). The forward pass is the linearized-ADMM fixed point of the suite's operator
+(:class:`~l2obench.solvers.classical.linearized_admm.LinearizedADMMOperator`, the same step as the
+TV-min solver with :math:`K = \nabla`, :math:`f = \|\cdot\|_1`), solved to ``tol`` or ``depth``
+iterations; the backward pass JFB (one attached step), IFT or unrolled
+(:class:`~l2obench.solvers.implicit.fixed_point.FixedPointLayer`). Fitted by
+:func:`l2obench.solvers.fit.fit` on pairs :math:`(d, x^\star)` with the MSE loss.
+
+:math:`K` enters the operator divided by :math:`(\sum_c \|k_c\|_1^2)^{1/2} \ge \|K\|_2` (detached;
+Young's inequality), so the step-size condition of the operator holds whatever is learned.
+"""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from l2obench.objectives.validation import check_int, check_real
+from l2obench.solvers.classical.linearized_admm import LinearizedADMMOperator
+from l2obench.solvers.implicit.fixed_point import FixedPointModel
+
+
+class ConvAnalysis(nn.Module):
+    """Learned analysis operator :math:`K`: a 3 × 3 convolution 1 → ``channels``, normalised to norm <= 1."""
+
+    def __init__(self, channels, image_shape, kernel_size=3):
+        super().__init__()
+        self.image_shape, self.channels, self.pad = tuple(image_shape), channels, kernel_size // 2
+        self.n_out = channels * self.image_shape[0] * self.image_shape[1]
+        self.weight = nn.Parameter(torch.empty(channels, 1, kernel_size, kernel_size))
+        nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)   # Conv2d's default initialisation
+
+    def normalized(self):
+        bound = self.weight.detach().abs().sum((1, 2, 3)).square().sum().sqrt().clamp_min(1e-12)
+        return self.weight / bound
+
+    def operators(self):
+        w, (h, wd), c, pad = self.normalized(), self.image_shape, self.channels, self.pad
+        return (lambda x: F.conv2d(x.reshape(-1, 1, h, wd), w, padding=pad).reshape(x.shape[0], -1),
+                lambda v: F.conv_transpose2d(v.reshape(-1, c, h, wd), w, padding=pad).reshape(v.shape[0], -1))
+
+
+class ResidualProx(nn.Module):
+    """The learned prox of :math:`f_\\Omega`: ``n_blocks`` residual blocks p + LeakyReLU(0.1)(Conv(p))."""
+
+    def __init__(self, channels, image_shape, n_blocks=3, kernel_size=5):
+        super().__init__()
+        self.image_shape, self.channels = tuple(image_shape), channels
+        self.convs = nn.ModuleList(nn.Conv2d(channels, channels, kernel_size, padding=kernel_size // 2)
+                                   for _ in range(n_blocks))
+
+    def forward(self, v, lam=None):   # lam: the step of prox_{lam h}, absorbed in the learned weights
+        p = v.reshape(-1, self.channels, *self.image_shape)
+        for conv in self.convs:
+            p = p + F.leaky_relu(conv(p), 0.1)
+        return p.reshape(v.shape[0], -1)
+
+
+class LearnedRadius(nn.Module):
+    """:math:`\\delta = e^{\\tilde\\delta}\\|d\\|`, in the scaled units of the problem's constraint."""
+
+    def __init__(self, problem, log_delta0):
+        super().__init__()
+        self.scale = problem.projector.norm()
+        self.log_delta = nn.Parameter(torch.tensor(float(log_delta0), dtype=problem.dtype))
+
+    def forward(self, d):
+        return self.log_delta.exp() * d.norm(dim=1, keepdim=True) / self.scale
+
+
+class ImplicitCT(FixedPointModel):
+    """Implicit L2O model for CT: learned :math:`K`, prox of :math:`f_\\Omega` and :math:`\\delta`.
+
+    Parameters
+    ----------
+    channels : int
+        Channels :math:`C` of :math:`Kx` (the paper's model: 59,697 parameters).
+    n_blocks : int
+        Residual blocks of the prox.
+    log_delta0 : float
+        Initial :math:`\\tilde\\delta` (−5 in their code).
+    backward : {'jfb', 'ift', 'unrolled'}
+    depth : int
+        Iteration cap of the forward solve (200 in their code).
+    tol : float
+        Relative residual at which the forward solve stops (1e-3 in their code).
+    alpha, beta, lam : float
+        Step sizes of the operator (on the normalised operators: alpha*beta*2 < 1, alpha*lam <= 1).
+    forward_solver : {'plain', 'anderson'}
+    """
+
+    def __init__(self, channels=8, n_blocks=3, log_delta0=-5.0, backward="jfb", depth=200, tol=1e-3, alpha=1.0,
+                 beta=0.45, lam=1.0, forward_solver="plain"):
+        super().__init__()
+        self.channels = check_int("channels", channels, low=1)
+        self.n_blocks = check_int("n_blocks", n_blocks, low=0)
+        self.log_delta0 = check_real("log_delta0", log_delta0, high=0.0)
+        self.check_solve_parameters(backward, depth, tol, forward_solver)
+        self.alpha, self.beta, self.lam = alpha, beta, lam
+
+    def make_operator(self, problem):
+        shape = problem.image_shape
+        return LinearizedADMMOperator(problem, ConvAnalysis(self.channels, shape), alpha=self.alpha, beta=self.beta,
+                                      lam=self.lam, prox=ResidualProx(self.channels, shape, self.n_blocks),
+                                      radius=LearnedRadius(problem, self.log_delta0))
+
+    def build(self, problem):
+        super().build(problem)
+        return self.to(problem.dtype)
+
+    def solve(self, d, n_iter=None):
+        """The forward solve (to ``tol``, at most ``depth`` iterations), or ``min(n_iter, depth)`` plain
+        iterations: the model is its depth-capped solve, as trained. Unlike the sparse-analysis operator,
+        a CNN prox makes no contraction, and iterating past the depth drifts away (at 64 x 64 in the quick
+        config: relative error 0.12 at the depth of 20, 2.4 at 160, NaN by 320 on Shepp-Logan)."""
+        return super().solve(d, None if n_iter is None else min(n_iter, self.depth))
+
+    def delta(self, d):
+        """The learned noise bound :math:`\\delta(d)` (B,), in the measurements' units."""
+        return (self.operator_.radius(d) * self.operator_.radius.scale).squeeze(1)
