@@ -5,6 +5,7 @@ from benchopt import BaseObjective
 from l2obench.datasets.benchopt_checks import CheckedParameters
 from l2obench.objectives.l1_logistic import L1LogisticProblem
 from l2obench.objectives.validation import check_dtype
+from l2obench.solvers.benchopt_adapters import training_columns
 from l2obench.solvers.classical.reference import cached_certified_solve
 
 
@@ -43,8 +44,7 @@ class Objective(CheckedParameters, BaseObjective):
                     lmbd=self.lmbd.to(self.dtype_), X_train=None, lmbd_train=None,
                     sampler=None if self.sampler is None else self.sampler.astype(self.dtype))
 
-    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False,
-                        train_steps=0, train_stopped_early=False, trained_metric="", fallback_rate=float("nan")):
+    def evaluate_result(self, Z, fallback_rate=float("nan"), **training):
         Z = torch.as_tensor(Z).double()
         F = self.problem.value(self.y_test, torch.nan_to_num(Z), self.lmbd)
         # every solver starts at w = 0 (F = log 2): ending far above it means the iterates blew up
@@ -58,10 +58,7 @@ class Objective(CheckedParameters, BaseObjective):
             suboptimality=nan if diverged else float(gap.mean()),
             rel_suboptimality=nan if diverged else float((gap / self.ref.value).mean()),
             reference_gap=float(self.ref.gap.max()),
-            diverged=diverged, train_time=float(train_time), n_params=int(n_params),
-            trained_depth=int(trained_depth), train_diverged=bool(train_diverged),
-            train_steps=int(train_steps), train_stopped_early=bool(train_stopped_early),
-            trained_metric=str(trained_metric), fallback_rate=float(fallback_rate),
+            diverged=diverged, fallback_rate=float(fallback_rate), **training_columns(**training),
         )
 
     def get_one_result(self):

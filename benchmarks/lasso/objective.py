@@ -8,6 +8,7 @@ from l2obench.objectives.lasso import BatchedLassoProblem, LassoProblem, support
 from l2obench.objectives.metrics import nmse_db
 from l2obench.objectives.validation import check_dtype, check_real
 from l2obench.solvers.classical.lasso_sklearn import SklearnLasso
+from l2obench.solvers.benchopt_adapters import training_columns
 from l2obench.solvers.classical.reference import cached_certified_solve
 
 
@@ -56,8 +57,7 @@ class Objective(CheckedParameters, BaseObjective):
                     X_test=cast(self.X_test), lmbd=cast(self.lmbd), lmbd_train=cast(self.lmbd_train),
                     sampler=sampler)
 
-    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False,
-                        train_steps=0, train_stopped_early=False, trained_metric="", fallback_rate=float("nan")):
+    def evaluate_result(self, Z, fallback_rate=float("nan"), **training):
         Z = torch.as_tensor(Z).double()
         F = self.problem.value(self.X_test, Z, self.lmbd)
         # ISTA-type solvers start at z = 0; ending far above F(0) means the iterates blew up
@@ -73,10 +73,7 @@ class Objective(CheckedParameters, BaseObjective):
             # NMSE to the Lasso solution is undefined when that solution is 0 (reg = 1): NaN, not an error
             nmse_lasso_db=nan if diverged or not bool(self.ref.Z.any()) else nmse_db(Z, self.ref.Z),
             nmse_db=nan, support_precision=nan, support_recall=nan,
-            diverged=diverged, train_time=float(train_time), n_params=int(n_params),
-            trained_depth=int(trained_depth), train_diverged=bool(train_diverged),
-            train_steps=int(train_steps), train_stopped_early=bool(train_stopped_early),
-            trained_metric=str(trained_metric), fallback_rate=float(fallback_rate),
+            diverged=diverged, fallback_rate=float(fallback_rate), **training_columns(**training),
         )
         if self.Z_test is not None and not diverged:
             metrics["nmse_db"] = nmse_db(Z, self.Z_test.double())

@@ -12,6 +12,7 @@ from benchopt import BaseObjective
 from l2obench.datasets.benchopt_checks import CheckedParameters
 from l2obench.objectives.shortest_path import GridShortestPath
 from l2obench.objectives.validation import check_dtype
+from l2obench.solvers.benchopt_adapters import training_columns
 
 
 class Objective(CheckedParameters, BaseObjective):
@@ -39,8 +40,7 @@ class Objective(CheckedParameters, BaseObjective):
         return dict(problem=self.problem.astype(u_tr.dtype), u_train=u_tr, c_train=c_tr, u_val=u_val, c_val=c_val,
                     u_test=u_te, c_test=c_te)
 
-    def evaluate_result(self, costs, train_time=0.0, time_to_best=0.0, train_best_step=0, n_params=0, trained_depth=0,
-                        train_diverged=False, train_steps=0, train_stopped_early=False, trained_metric=""):
+    def evaluate_result(self, costs, time_to_best=0.0, train_best_step=0, **training):
         costs = torch.as_tensor(costs).detach().cpu().double()
         if costs.shape != self.c_test.shape:
             raise ValueError(f"costs must have shape {tuple(self.c_test.shape)}, got {tuple(costs.shape)}.")
@@ -53,15 +53,12 @@ class Objective(CheckedParameters, BaseObjective):
             metrics = {"value": decisions["regret"], "regret": decisions["regret"],
                        "regret_mean": decisions["regret_mean"], "path_accuracy": decisions["decision_accuracy"],
                        "cost_mse": float(((costs - self.c_test) ** 2).mean())}
-        return {**metrics, "diverged": diverged, "train_time": float(train_time),
+        columns = training_columns(**training)
+        return {**metrics, "diverged": diverged, **columns,
                 "time_to_best": float(time_to_best), "train_best_step": int(train_best_step),
                 # a training whose best validation regret is that of its initial weights returns them:
                 # not a trained model (the tables and the figure say so)
-                "train_no_improvement": bool(train_steps > 0 and train_best_step == 0),
-                "n_params": int(n_params),
-                "trained_depth": int(trained_depth), "train_diverged": bool(train_diverged),
-                "train_steps": int(train_steps), "train_stopped_early": bool(train_stopped_early),
-                "trained_metric": str(trained_metric)}
+                "train_no_improvement": bool(columns["train_steps"] > 0 and train_best_step == 0)}
 
     def get_one_result(self):
         return dict(costs=torch.zeros_like(self.c_test))

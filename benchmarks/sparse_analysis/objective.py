@@ -15,6 +15,7 @@ from l2obench.datasets.benchopt_checks import CheckedParameters
 
 from l2obench.objectives.sparse_analysis import SparseAnalysisProblem, evaluate
 from l2obench.objectives.validation import check_dtype, check_int
+from l2obench.solvers.benchopt_adapters import training_columns
 
 
 class Objective(CheckedParameters, BaseObjective):
@@ -47,9 +48,7 @@ class Objective(CheckedParameters, BaseObjective):
         return dict(problem=SparseAnalysisProblem(self.A), d_train=self.train[0], x_train=self.train[1],
                     d_val=self.val[0], x_val=self.val[1], d_eval=self.d_eval)
 
-    def evaluate_result(self, x, theta=None, train_time=0.0, n_params=0, peak_memory=0,
-                        trained_depth=0, train_diverged=False,
-                        train_steps=0, train_stopped_early=False, trained_metric=""):
+    def evaluate_result(self, x, theta=None, peak_memory=0, **training):
         x = torch.as_tensor(x).to(self.A.dtype)
         if x.shape != self.d_eval.shape[:1] + self.A.shape[1:]:
             raise ValueError(f"x must have shape {(self.d_eval.shape[0], self.A.shape[1])}, got {tuple(x.shape)}.")
@@ -64,11 +63,7 @@ class Objective(CheckedParameters, BaseObjective):
         # finite sentinel 1.0 (the relative error of x = 0) for a diverged row: benchopt drops
         # the whole curve of a NaN value; `diverged=True` flags it, the tables show NaN
         value = 1.0 if out["diverged"] else out["rel_error"]
-        return {"value": value, **out, "train_time": float(train_time),
-                "n_params": int(n_params), "peak_memory": int(peak_memory),
-                "trained_depth": int(trained_depth), "train_diverged": bool(train_diverged),
-                "train_steps": int(train_steps), "train_stopped_early": bool(train_stopped_early),
-                "trained_metric": str(trained_metric)}
+        return {"value": value, **out, "peak_memory": int(peak_memory), **training_columns(**training)}
 
     def get_one_result(self):
         return dict(x=torch.zeros(self.d_eval.shape[0], self.A.shape[1], dtype=self.A.dtype))

@@ -7,6 +7,7 @@ from l2obench.datasets.benchopt_checks import CheckedParameters
 from l2obench.objectives.metrics import nmse, nmse_db
 from l2obench.objectives.tv_deconvolution import TVProblem
 from l2obench.objectives.validation import check_dtype, check_real
+from l2obench.solvers.benchopt_adapters import training_columns
 from l2obench.solvers.classical.reference import cached_certified_solve
 
 
@@ -48,8 +49,7 @@ class Objective(CheckedParameters, BaseObjective):
         return dict(problem=TVProblem(cast(self.problem.H)), X_train=cast(self.X_train),
                     X_test=cast(self.X_test), lmbd=cast(self.lmbd), lmbd_train=cast(self.lmbd_train))
 
-    def evaluate_result(self, Z, train_time=0.0, n_params=0, trained_depth=0, train_diverged=False,
-                        train_steps=0, train_stopped_early=False, trained_metric="", fallback_rate=float("nan")):
+    def evaluate_result(self, Z, fallback_rate=float("nan"), **training):
         Z = torch.as_tensor(Z).double()
         finite = bool(torch.isfinite(Z).all())
         P = self.problem.value(self.X_test, torch.nan_to_num(Z), self.lmbd)
@@ -67,10 +67,7 @@ class Objective(CheckedParameters, BaseObjective):
             nmse_db=nan if diverged else nmse_db(Z, self.Z_test),
             nmse_reference_db=nmse_db(self.ref.Z, self.Z_test),
             reference_gap=float(self.ref.gap.max()),
-            diverged=diverged, train_time=float(train_time), n_params=int(n_params),
-            trained_depth=int(trained_depth), train_diverged=bool(train_diverged),
-            train_steps=int(train_steps), train_stopped_early=bool(train_stopped_early),
-            trained_metric=str(trained_metric), fallback_rate=float(fallback_rate),
+            diverged=diverged, fallback_rate=float(fallback_rate), **training_columns(**training),
         )
 
     def get_one_result(self):

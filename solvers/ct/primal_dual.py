@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from l2obench.objectives.validation import check_choice, check_int
-from l2obench.solvers.ct.unet import check_measurements, inference, problem_dtype
+from l2obench.solvers.ct.unet import inference
 from l2obench.solvers.params import HyperParams
 
 
@@ -65,7 +65,7 @@ class LearnedPrimalDual(HyperParams, nn.Module):
         self.opnorm_ = float(problem.projector.norm())
         if not self.opnorm_ > 0:
             raise ValueError(f"the projector's norm must be positive, got {self.opnorm_}.")
-        dtype = problem_dtype(problem)
+        dtype = problem.dtype
         self.dual_ = nn.ModuleList(_block(self.n_dual + 2, self.n_dual, self.width)
                                    for _ in range(self.n_iterations)).to(dtype)
         self.primal_ = nn.ModuleList(_block(self.n_primal + 1, self.n_primal, self.width)
@@ -96,7 +96,7 @@ class LearnedPrimalDual(HyperParams, nn.Module):
         """No-grad reconstruction in eval mode after ``min(n_iter, n_iterations)`` iterations."""
         if n_iter is not None:
             check_int("n_iter", n_iter, low=0)
-        return inference(self, check_measurements(self, d), n_iter)
+        return inference(self, self.problem_.check_data(d), n_iter)
 
     def trained_depth(self):
         return self.n_iterations

@@ -23,24 +23,9 @@ count of the form :math:`32k + 1`:
 import torch
 from torch import nn
 
-from l2obench.objectives.validation import check_choice, check_int, check_tensor
+from l2obench.objectives.ct_projector import FILTERS
+from l2obench.objectives.validation import check_choice, check_int
 from l2obench.solvers.params import HyperParams
-
-FILTERS = ("ram-lak", "hann")
-
-
-def problem_dtype(problem):
-    """The floating dtype of ``problem``'s projector (``problem.dtype``, else ``projector.dtype``)."""
-    dtype = getattr(problem, "dtype", None) or getattr(problem.projector, "dtype", None)
-    return dtype if dtype in (torch.float32, torch.float64) else torch.get_default_dtype()
-
-
-def check_measurements(model, d):
-    """``d`` as a (B, m) tensor in the problem's dtype (its ``check_data`` when it has one), or a ValueError."""
-    problem = model.problem_
-    if hasattr(problem, "check_data"):
-        return problem.check_data(d)
-    return check_tensor("d", d, ndim=2, shape=(None, problem.shape[0])).to(problem_dtype(problem))
 
 
 def inference(model, *args):
@@ -114,7 +99,7 @@ class FBPUNet(HyperParams, nn.Module):
         if size % 4:
             raise ValueError(f"FBPUNet pools twice: the image size must be divisible by 4, got {size}.")
         self.problem_ = problem
-        self.unet_ = UNet(self.width).to(problem_dtype(problem))
+        self.unet_ = UNet(self.width).to(problem.dtype)
         return self
 
     def forward(self, d):
@@ -125,7 +110,7 @@ class FBPUNet(HyperParams, nn.Module):
 
     def solve(self, d, n_iter=None):
         """No-grad reconstruction in eval mode; ``n_iter`` is ignored (a one-shot model)."""
-        return inference(self, check_measurements(self, d))
+        return inference(self, self.problem_.check_data(d))
 
     def trained_depth(self):
         return 1
