@@ -1,4 +1,8 @@
-r"""Linearized ADMM for :math:`\min_x h(Kx)` s.t. :math:`Ax = d`, written once as a fixed-point operator.
+r"""Linearized ADMM for :math:`\min_x h(Kx)` s.t. :math:`Ax \in C(d)`, :math:`x \in X`, written once as a fixed-point operator.
+
+Below, the equality case :math:`C(d) = \{d\}`, :math:`X = \mathbb R^n`; the noise ball
+:math:`C(d) = B(d, \delta)` and the box :math:`X = [0, 1]^n` of CT are in
+:class:`LinearizedADMMOperator` (an auxiliary :math:`w \approx Ax`, projected on the ball).
 
 Problem of Heaton & Wu Fung, "Explainable AI via Learning to Optimize" (Sci. Rep. 2023), with
 :math:`h = \|\cdot\|_1` and :math:`K = \Theta` (:class:`~l2obench.objectives.sparse_analysis.SparseAnalysisProblem`):
@@ -24,10 +28,10 @@ The step sizes are checked against :math:`\alpha\lambda \le 1` (the linearisatio
 for every :math:`\Theta`. The iteration is then nonexpansive (averaged) but not a strict
 contraction: its linear part keeps an eigenvalue 1 along non-unique duals.
 
-:class:`LinearizedADMMOperator` is the operator :math:`T_\Theta(z; d)` (Θ a parameter or a
-buffer); :class:`LinearizedADMM` iterates it with a fixed Θ (the classical solver), and the
-implicit model (:mod:`l2obench.solvers.implicit.sparse_analysis`) finds its fixed point with a
-learned Θ: one step, classical and implicit modes.
+:class:`LinearizedADMMOperator` is the operator :math:`T(z; d)` (K a learned or fixed module);
+:class:`LinearizedADMM` iterates it with the problem's fixed K (the classical solver: basis pursuit,
+TV-min), and the implicit models (:mod:`l2obench.solvers.implicit.sparse_analysis`, ``ct``) find its
+fixed point with a learned one: one step, classical and implicit modes.
 """
 import torch
 
