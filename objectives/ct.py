@@ -36,7 +36,7 @@ import torch
 from l2obench.objectives.certificates import LABELS, certificate_rates, certificate_thresholds, certify
 from l2obench.objectives.metrics import relative_error
 from l2obench.objectives.prox import project_ball, project_box, soft_threshold
-from l2obench.objectives.validation import check_real, check_tensor
+from l2obench.objectives.validation import check_estimate_shape, check_real, check_tensor
 
 PROPERTIES = ("box", "fidelity", "regulariser")
 # hard constraints: labels against fixed bounds (pass <= first, warning <= second, fail above)
@@ -243,9 +243,7 @@ def evaluate(x, x_true, d, problem, calibration=None, prefix=""):
     metrics; bad references or shapes are a ``ValueError`` naming the argument."""
     n, m = problem.shape[1], problem.shape[0]
     x_true = check_tensor("x_true", x_true, ndim=2, shape=(None, n))
-    if not isinstance(x, torch.Tensor) or tuple(x.shape) != tuple(x_true.shape):
-        raise ValueError(f"x must be a tensor of shape {tuple(x_true.shape)}, got "
-                         f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}.")
+    check_estimate_shape("x", x, x_true.shape)
     d = problem.check_data(check_tensor("d", d, ndim=2, shape=(x_true.shape[0], m)))
     finite = bool(torch.isfinite(x).all()) and (calibration is None or bool(torch.isfinite(calibration[0]).all()))
     if not finite:

@@ -21,7 +21,7 @@ import torch
 from l2obench.objectives.certificates import LABELS, certificate_rates, certificate_thresholds, certify  # noqa: F401
 from l2obench.objectives.metrics import relative_error
 from l2obench.objectives.problem import AnalysisL1, on_device
-from l2obench.objectives.validation import check_real, check_tensor
+from l2obench.objectives.validation import check_estimate_shape, check_real, check_tensor
 
 PROPERTIES = ("fidelity", "regulariser")
 
@@ -166,13 +166,6 @@ def properties(x, A, d, theta):
     return {"fidelity": constraint_violation(x, A, d), "regulariser": analysis_l1(x, theta)}
 
 
-def _estimate_shape(name, x, shape):
-    """A solver's output: a tensor of the expected shape (its values may be NaN: flagged, not an error)."""
-    if not isinstance(x, torch.Tensor) or tuple(x.shape) != tuple(shape):
-        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name} must be a tensor of shape {tuple(shape)}, got {got}.")
-
-
 def evaluate(x, x_true, A, d, theta=None, calibration=None, prefix=""):
     """All metrics of one split; ``calibration = (x_cal, d_cal)`` adds certificate rates.
 
@@ -184,11 +177,11 @@ def evaluate(x, x_true, A, d, theta=None, calibration=None, prefix=""):
     keys += [f"cert_{p}_{lab}" for p in PROPERTIES for lab in LABELS] if calibration else []
     A = check_tensor("A", A, ndim=2)
     x_true = _batch("x_true", x_true, A.shape[1], A.dtype)
-    _estimate_shape("x", x, x_true.shape)
+    check_estimate_shape("x", x, x_true.shape)
     check_tensor("d", d, ndim=2, shape=(x_true.shape[0], A.shape[0]))
     if calibration is not None:
         x_cal, d_cal = calibration
-        _estimate_shape("x_cal", x_cal, (_batch("d_cal", d_cal, A.shape[0]).shape[0], A.shape[1]))
+        check_estimate_shape("x_cal", x_cal, (_batch("d_cal", d_cal, A.shape[0]).shape[0], A.shape[1]))
     finite = bool(torch.isfinite(x).all())
     if calibration is not None:
         finite = finite and bool(torch.isfinite(calibration[0]).all())

@@ -100,3 +100,10 @@ def lambda_column(lmbd, n_samples, dtype):
     if dtype.is_floating_point and lmbd > torch.finfo(dtype).max:  # torch.full would raise a RuntimeError
         raise ValueError(f"lmbd={lmbd!r} is too large for {dtype}.")
     return torch.full((n_samples, 1), lmbd, dtype=dtype)
+
+
+def check_estimate_shape(name, x, shape):
+    """A solver's output: a tensor of the expected shape (its values may be NaN: flagged, not an error)."""
+    if not isinstance(x, torch.Tensor) or tuple(x.shape) != tuple(shape):
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name} must be a tensor of shape {tuple(shape)}, got {got}.")
