@@ -10,9 +10,9 @@ calibration set): **pass** at or below the 68th percentile, **warning** in (68th
 **fail** above the 95th percentile. Fail follows the paper; the 68 % band (one standard
 deviation of a Gaussian) is our choice for warning, so that in distribution about 68 / 27 / 5 %
 of the inferences pass / warn / fail, and a shift shows as a larger fail rate. Properties:
-*fidelity* :math:`\|Ax - d\|/\|d\|` and *regulariser* :math:`\|\tilde\Theta x\|_1` with
-:math:`\tilde\Theta = \Theta/\|\Theta\|_2` the solver's own transform (the identity for a
-solver without one). The paper's box-constraint certificate does not apply: :math:`x` is free.
+*fidelity* :math:`\|Ax - d\|/\|d\|` (floored at float32 rounding, :data:`FEASIBLE_RESIDUAL`)
+and *regulariser* :math:`\|\tilde\Theta x\|_1` with :math:`\tilde\Theta = \Theta/\|\Theta\|_2`
+the solver's own transform (the identity for a solver without one). The paper's box-constraint certificate does not apply: :math:`x` is free.
 """
 import math
 
@@ -161,9 +161,17 @@ def sparsity(x, theta, rel_tol=1e-2):
     return (ax <= rel_tol * ax.amax(1, keepdim=True)).to(x.dtype).mean(1)
 
 
+# a relative residual below this is feasible up to float32 rounding (eps 1.2e-7 times the
+# conditioning of A): the fidelity certificate treats such residuals as equal (they pass), so
+# that an exactly feasible solver (least squares) is not labelled by its rounding noise, which
+# differs from one CPU's kernels to another's
+FEASIBLE_RESIDUAL = 1e-5
+
+
 def properties(x, A, d, theta):
-    """Per-sample values of the certified properties."""
-    return {"fidelity": constraint_violation(x, A, d), "regulariser": analysis_l1(x, theta)}
+    """Per-sample values of the certified properties (fidelity floored at :data:`FEASIBLE_RESIDUAL`)."""
+    return {"fidelity": constraint_violation(x, A, d).clamp_min(FEASIBLE_RESIDUAL),
+            "regulariser": analysis_l1(x, theta)}
 
 
 def evaluate(x, x_true, A, d, theta=None, calibration=None, prefix=""):

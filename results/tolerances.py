@@ -42,9 +42,10 @@ TOLERANCES = {
         # a float64 training run of a few hundred Adam steps: rounding differences grow through
         # the non-convex training but stay tiny in float64.
         "learned-float64": Tol(rtol=1e-6, atol=1e-10),
-        # float32 training on another CPU can drift by ~0.1 %; skipped or broken training moves
-        # these metrics by 10 % or more.
-        "learned-float32": Tol(rtol=1e-2, atol=1e-6),
+        # float32 training on another CPU drifts: ~0.1 % for most, 1.7 % seen for L2O-PA's
+        # 20-step training on an AVX-512 machine; skipped or broken training moves these metrics
+        # by 10 % or more.
+        "learned-float32": Tol(rtol=3e-2, atol=1e-6),
     },
     # NMSE in dB: an absolute tolerance in dB (0.0434 dB = 1 % in linear NMSE).
     "db": {
@@ -63,6 +64,15 @@ TOLERANCES = {
         "learned-float64": Tol(rtol=0.0, atol=0.02),
         "learned-float32": Tol(rtol=0.0, atol=0.05),
     },
+    # A constraint residual (relative ||Ax - d|| / ||d||): an exactly feasible float32 solution
+    # (least squares, the start of ADMM) sits at rounding level, ~1e-6, whose digits depend on the
+    # CPU's kernels (seen: 8.4e-7 on one machine, 7.0e-7 on another); above that, as "relative".
+    "residual": {
+        "classical-float64": Tol(rtol=1e-9, atol=1e-12),
+        "classical-float32": Tol(rtol=1e-4, atol=1e-6),
+        "learned-float64": Tol(rtol=1e-6, atol=1e-10),
+        "learned-float32": Tol(rtol=1e-2, atol=1e-6),
+    },
     # Counts and flags (parameter count, trained depth, divergence): exact on every machine.
     "exact": {c: EXACT for c in CLASSES},
     # The certified duality gap of the float64 reference solve: it only has to stay below the
@@ -77,7 +87,7 @@ CATEGORY = [
     ("*_db", "db"),
     ("support_*", "rate"), ("sparsity", "rate"), ("cert_*", "rate"), ("path_accuracy", "rate"),
     ("fallback_rate", "rate"),
-    ("reference_gap", "certificate"),
+    ("reference_gap", "certificate"), ("constraint_violation", "residual"),
     ("*", "relative"),
 ]
 

@@ -63,6 +63,13 @@ def is_per_instance(problem):
 
 
 CONTINUATION_DEPTHS = (1, 2, 3, 5, 8, 12, 16)  # Ablin et al.'s depths; then the model's own
+
+
+def supports_continuation(model_class):
+    """Whether ``model_class`` can be trained by depth continuation: layers seeded from a trained
+    shallower model (``init_from``, the unrolled models) and trained by gradient (not a grid search)."""
+    return (model_class is not None and hasattr(model_class, "init_from") and "n_layers" in param_names(model_class)
+            and not hasattr(model_class, "grid_search"))
 VAL_MAX = 1024  # held-out training samples for early stopping / HyperLISTA's grid search
 
 
@@ -236,6 +243,11 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
             cls.parameters = {**getattr(cls, "parameters", {}), "optimizer": [cls.protocol_defaults["optimizer"]]}
         if "safeguard" not in declared and cls.model_class is not None and hasattr(cls.model_class, "step"):
             cls.parameters = {**cls.parameters, "safeguard": [False]}
+        if "continuation" not in declared and supports_continuation(cls.model_class):
+            # every unrolled model can be trained per depth (Ablin et al.'s networks); an adapter
+            # that declares the parameter itself keeps it in its curve names (SLISTA's baselines)
+            cls.parameters = {**cls.parameters, "continuation": [False]}
+            cls.unnamed_defaults = {**cls.unnamed_defaults, "continuation": False}
 
     def protocol(self, name):
         """A training-protocol parameter: its benchopt value, else ``protocol_defaults``."""

@@ -25,8 +25,10 @@ to the scale of :math:`\Theta`, so the operator uses :math:`\tilde\Theta = \Thet
 The step sizes are checked against :math:`\alpha\lambda \le 1` (the linearisation of the
 :math:`p`-step majorises :math:`\tfrac\alpha2\|\Theta x - p\|^2`) and
 :math:`\alpha\beta(1 + \|A\|_2^2) < 1`, which bounds :math:`\alpha\beta\|[\tilde\Theta; A]\|_2^2`
-for every :math:`\Theta`. The iteration is then nonexpansive (averaged) but not a strict
-contraction: its linear part keeps an eigenvalue 1 along non-unique duals.
+for every :math:`\Theta`. ``beta='auto'`` (the default) takes
+:math:`\beta = 0.9/(\alpha(1 + \|A\|_2^2))` from the problem's :math:`A` (0.45 for
+:math:`\|A\|_2 = 1`), so an unnormalised :math:`A` needs no hand-tuned step. The iteration is
+then nonexpansive (averaged) but not a strict contraction: its linear part keeps an eigenvalue 1 along non-unique duals.
 
 :class:`LinearizedADMMOperator` is the operator :math:`T(z; d)` (K a learned or fixed module);
 :class:`LinearizedADMM` iterates it with the problem's fixed K (the classical solver: basis pursuit,
@@ -50,6 +52,20 @@ def analytic_transform(n, kind="difference", dtype=torch.float64):
     check_choice("transform", kind, TRANSFORMS)
     eye = torch.eye(n, dtype=dtype)
     return eye if kind == "identity" else eye - torch.diag(torch.ones(n - 1, dtype=dtype), -1)
+
+
+BETA_MARGIN = 0.9  # beta='auto' takes this fraction of the largest admissible step
+
+
+def resolve_beta(beta, alpha, constraint_norm):
+    """``beta``, or for ``'auto'`` :math:`0.9/(\\alpha(1 + \\|A\\|_2^2))`: the step that satisfies
+    :func:`check_step_sizes` with a 10 % margin whatever the scale of :math:`A`."""
+    if isinstance(beta, str):
+        if beta != "auto":
+            raise ValueError(f"beta must be a positive number or 'auto', got {beta!r}.")
+        check_real("alpha", alpha, low=0.0, low_open=True)
+        return BETA_MARGIN / (alpha * (1.0 + float(constraint_norm) ** 2))
+    return check_real("beta", beta, low=0.0, low_open=True)
 
 
 def check_step_sizes(alpha, beta, lam, A, constraint_norm=None):
@@ -121,8 +137,10 @@ class LinearizedADMMOperator(torch.nn.Module):
     analysis : Tensor (k, n) or module
         A matrix :math:`\\Theta` (wrapped in :class:`MatrixAnalysis`, learnable iff ``learn_theta``)
         or a module with ``operators()`` → (K, Kᵀ) and ``n_out`` (the length of :math:`Kx`).
-    alpha, beta, lam : float
+    alpha, lam : float
         Step sizes (checked by :func:`check_step_sizes`).
+    beta : float or 'auto'
+        Primal step; ``'auto'`` chooses it from :math:`\\|A\\|_2` (:func:`resolve_beta`).
     learn_theta : bool
         For a matrix ``analysis``: a parameter (True) or a buffer (classical solver).
     prox : module, optional
@@ -131,7 +149,7 @@ class LinearizedADMMOperator(torch.nn.Module):
         A learned radius ``radius(d)`` (B, 1) replacing the problem's.
     """
 
-    def __init__(self, problem, analysis, alpha=1.0, beta=0.45, lam=1.0, learn_theta=True, prox=None, radius=None):
+    def __init__(self, problem, analysis, alpha=1.0, beta="auto", lam=1.0, learn_theta=True, prox=None, radius=None):
         super().__init__()
         n = problem.shape[1]
         if isinstance(analysis, torch.Tensor):
@@ -140,6 +158,7 @@ class LinearizedADMMOperator(torch.nn.Module):
             if analysis.shape[0] == 0:
                 raise ValueError(f"theta must have at least one row, got shape {tuple(analysis.shape)}.")
             analysis = MatrixAnalysis(analysis, learn=learn_theta)
+        beta = resolve_beta(beta, alpha, problem.constraint_norm())
         check_step_sizes(alpha, beta, lam, None, constraint_norm=problem.constraint_norm())
         self.problem = problem
         self.alpha, self.beta, self.lam, self.n, self.k = alpha, beta, lam, n, analysis.n_out
@@ -205,17 +224,21 @@ class LinearizedADMM:
 
     Parameters
     ----------
-    alpha, beta, lam : float
+    alpha, lam : float
         Step sizes (checked by :func:`check_step_sizes` against the problem's ``A``).
+    beta : float or 'auto'
+        Primal step; ``'auto'`` (default) chooses it from the problem's :math:`\\|A\\|_2`
+        (:func:`resolve_beta`).
     """
 
-    def __init__(self, alpha=1.0, beta=0.45, lam=1.0):
+    def __init__(self, alpha=1.0, beta="auto", lam=1.0):
         self.alpha, self.beta, self.lam = alpha, beta, lam
 
     def check(self):
         """Validate the step sizes' signs (their bounds depend on ``A``: checked at solve time)."""
-        for name in ("alpha", "beta", "lam"):
+        for name in ("alpha", "lam"):
             check_real(name, getattr(self, name), low=0.0, low_open=True)
+        resolve_beta(self.beta, self.alpha, 1.0)  # 'auto' or a positive number
         return self
 
     def operator(self, problem):

@@ -90,12 +90,13 @@ class ImplicitCT(FixedPointModel):
     tol : float
         Relative residual at which the forward solve stops (1e-3 in their code).
     alpha, beta, lam : float
-        Step sizes of the operator (on the normalised operators: alpha*beta*2 < 1, alpha*lam <= 1).
+        Step sizes of the operator (on the normalised operators: alpha*beta*2 < 1, alpha*lam <= 1);
+        ``beta='auto'`` is 0.9/(2 alpha).
     forward_solver : {'plain', 'anderson'}
     """
 
     def __init__(self, channels=8, n_blocks=3, log_delta0=-5.0, backward="jfb", depth=200, tol=1e-3, alpha=1.0,
-                 beta=0.45, lam=1.0, forward_solver="plain"):
+                 beta="auto", lam=1.0, forward_solver="plain"):
         super().__init__()
         self.channels = check_int("channels", channels, low=1)
         self.n_blocks = check_int("n_blocks", n_blocks, low=0)

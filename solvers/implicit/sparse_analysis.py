@@ -25,13 +25,16 @@ class ImplicitSparseAnalysis(FixedPointModel):
         Iteration cap of the forward solve (JFB, IFT), the exact depth of ``'unrolled'``.
     tol : float
         Relative residual at which the forward solve stops.
-    alpha, beta, lam : float
+    alpha, lam : float
         Step sizes of the operator.
+    beta : float or 'auto'
+        Primal step; ``'auto'`` takes :math:`0.9/(\alpha(1 + \|A\|_2^2))` from the problem's
+        :math:`A` (:func:`~l2obench.solvers.classical.linearized_admm.resolve_beta`).
     forward_solver : {'plain', 'anderson'}
     learn_theta : bool
     """
 
-    def __init__(self, init="identity", backward="jfb", depth=100, tol=1e-4, alpha=1.0, beta=0.45, lam=1.0,
+    def __init__(self, init="identity", backward="jfb", depth=100, tol=1e-4, alpha=1.0, beta="auto", lam=1.0,
                  forward_solver="plain", learn_theta=True):
         super().__init__()
         self.init = check_choice("init", init, TRANSFORMS)

@@ -143,3 +143,17 @@ def test_evaluate_names_bad_references_and_shapes(data, change, match):
 def test_problem_rejects_degenerate_operators(data, A, theta, match):
     with pytest.raises(ValueError, match=match):
         sa.SparseAnalysisProblem(A(data["A"]), theta)
+
+
+def test_an_exactly_feasible_solution_passes_its_fidelity_certificate_whatever_its_rounding(data):
+    # least squares in float32: residuals at rounding level, whose digits depend on the CPU; the
+    # floor makes them ties, so every inference passes instead of being labelled by noise
+    A, d = data["A"], data["d_test"]
+    x_ls = (d.float() @ torch.linalg.pinv(A.float()).T).double()
+    x_cal = (data["d_train"].float() @ torch.linalg.pinv(A.float()).T).double()
+    assert float(sa.constraint_violation(x_ls, A, d).max()) < sa.FEASIBLE_RESIDUAL
+    out = sa.evaluate(x_ls, data["x_test"], A, d, calibration=(x_cal, data["d_train"]))
+    assert out["cert_fidelity_pass"] == 1.0
+    # a residual above the floor is still certified against the calibration residuals
+    worse = sa.evaluate(x_ls + 1e-3 * torch.randn_like(x_ls), data["x_test"], A, d, calibration=(x_cal, data["d_train"]))
+    assert worse["cert_fidelity_fail"] == 1.0

@@ -297,6 +297,38 @@ def test_a_bad_stagewise_fails_when_benchopt_creates_the_adapter():
         adapter("LISTA-CP", n_layers=2, stagewise="paper")
 
 
+# --- depth continuation for every unrolled model (fit.fit_with_continuation) ---
+
+def test_every_unrolled_adapter_accepts_continuation_that_stays_out_of_the_default_names():
+    unrolled = {"LISTA", "LISTA-CP", "TiLISTA", "ALISTA", "SLISTA"}
+    for cls in Benchmark(LASSO).get_solvers():
+        if cls.name in unrolled:
+            assert cls.parameters["continuation"] == [False], cls.name
+        elif cls.name in ("HyperLISTA", "L2O-PA"):   # a grid search, a learned optimizer: no depths to continue
+            assert "continuation" not in cls.parameters, cls.name
+    assert "continuation" not in str(adapter("LISTA-CP", n_layers=2, support_selection=False))
+    assert "continuation=True" in str(adapter("LISTA-CP", n_layers=2, support_selection=False, continuation=True))
+    assert "continuation=False" in str(adapter("SLISTA", n_layers=2))  # declared by SLISTA itself: named as before
+
+
+def test_continuation_trains_lista_cp_depth_by_depth(monkeypatch, tmp_path):
+    depths = []
+    real_fit = benchopt_adapters.fit
+
+    def spy(model, problem, inputs, **kwargs):
+        depths.append(model.n_layers)
+        return real_fit(model, problem, inputs, **kwargs)
+    monkeypatch.setenv("L2OBENCH_CACHE", str(tmp_path))
+    monkeypatch.setattr(benchopt_adapters, "fit", spy)
+    monkeypatch.setattr("l2obench.solvers.fit.fit", spy)
+    solver = adapter("LISTA-CP", n_layers=4, n_steps=3, stagewise=False, support_selection=False, continuation=True)
+    solver.set_objective(**objective_dict())
+    assert depths == [1, 2, 3, 4]
+    solver.run(4)
+    result = solver.get_result()
+    assert result["trained_depth"] == 4 and result["train_steps"] == 4 * 3
+
+
 def test_a_safeguarded_learned_solver_reports_its_fallback_rate(monkeypatch, tmp_path):
     """``safeguard=True`` runs the model through the safeguard (Heaton et al. 2020): an untrained
     SLISTA's layers are ISTA's steps, so the safeguard keeps them (rate 0) and the iterates are

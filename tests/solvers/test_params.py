@@ -33,12 +33,13 @@ NON_DEFAULT = {
     HyperLISTA: {"n_layers": 3, "n_screen": 10, "n_keep": 4},
     SLISTA: {"n_layers": 3},
     LPGDTaut: {"n_layers": 3},
-    LPGDLISTA: {"n_layers": 3, "n_inner": 4},
+    LPGDLISTA: {"n_layers": 3, "n_inner": 4, "scalar_lr_scale": 0.1},
     TVSynthesisLISTA: {"n_layers": 3},
 }
 # one other value per argument (booleans: the other one): two models differing in it alone
 OTHER = {"n_layers": 2, "p_per_layer": 3.0, "p_max": 30.0, "init": "ista",
-         "threshold_lr_scale": 1.0, "weight": "analytic", "n_screen": 20, "n_keep": 8, "n_inner": 2}
+         "threshold_lr_scale": 1.0, "weight": "analytic", "n_screen": 20, "n_keep": 8, "n_inner": 2,
+         "scalar_lr_scale": 1.0}
 TV = (LPGDTaut, LPGDLISTA, TVSynthesisLISTA)
 
 

@@ -3,6 +3,7 @@
 ``transform='identity'`` is basis pursuit, ``'difference'`` (first differences) a
 total-variation analysis operator. ``run(n_iter)`` runs ``n_iter`` iterations of the same
 operator the learned implicit model uses (``l2obench.solvers.classical.linearized_admm``).
+``beta="auto"`` takes the primal step from the data set's A (0.9 / (alpha (1 + ||A||^2))).
 """
 from benchmark_utils import SparseAnalysisData
 
@@ -14,7 +15,7 @@ from l2obench.solvers.device import to_cpu
 
 class Solver(SparseAnalysisData, ClassicalSolver):
     name = "linearized-admm"
-    parameters = {"transform": ["identity", "difference"], "alpha": [1.0], "beta": [0.45], "lam": [1.0],
+    parameters = {"transform": ["identity", "difference"], "alpha": [1.0], "beta": ["auto"], "lam": [1.0],
                   "device": ["cpu"]}  # or "cuda": torch on the GPU (gpu_check.py)
 
     def problem_form(self, problem):

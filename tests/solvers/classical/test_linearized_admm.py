@@ -147,3 +147,31 @@ def test_a_ball_of_radius_zero_is_the_equality_step():
     x = LinearizedADMM().solve(_Ball(problem, 0.05), d, 3000)
     assert float((x @ A.T - d).norm(dim=1).max()) <= 0.05 * (1 + 1e-3)
     assert bool(((x @ problem.penalty.K.T).abs().sum(1) < (x_eq @ problem.penalty.K.T).abs().sum(1)).all())
+
+
+def test_auto_beta_comes_from_the_norm_of_A_and_solves_an_unnormalised_problem():
+    # unit-norm columns (||A||^2 about 3 here): the old fixed beta = 0.45 is refused, 'auto' is not
+    A, d, x_true = _admm_problem(seed=4)
+    A_cols = A / A.norm(dim=0, keepdim=True)
+    problem = SparseAnalysisProblem(A_cols, analytic_transform(12, "difference"))
+    norm2 = float(torch.linalg.matrix_norm(A_cols, 2)) ** 2
+    assert norm2 > 2.0
+    with pytest.raises(ValueError, match="alpha\\*beta"):
+        LinearizedADMMOperator(problem, analytic_transform(12, "difference"), beta=0.45)
+    op = LinearizedADMMOperator(problem, analytic_transform(12, "difference"), learn_theta=False)
+    assert op.beta == pytest.approx(0.9 / (1.0 + norm2))
+    # on a normalised A 'auto' is the historical default 0.45
+    assert LinearizedADMMOperator(SparseAnalysisProblem(A), torch.eye(12, dtype=DT)).beta == pytest.approx(0.45)
+    d_cols = x_true @ A_cols.T
+    x = LinearizedADMM().solve(problem, d_cols, 5000)
+    assert float((x @ A_cols.T - d_cols).norm() / d_cols.norm()) < 1e-5
+    # the same feasible set written with ||A|| = 1 (A and d divided by ||A||): the same minimiser
+    scale = norm2 ** 0.5
+    rescaled = SparseAnalysisProblem(A_cols / scale, analytic_transform(12, "difference"))
+    torch.testing.assert_close(x, LinearizedADMM().solve(rescaled, d_cols / scale, 5000), atol=2e-3, rtol=0)
+
+
+@pytest.mark.parametrize("beta", ["fast", -0.1, math.nan])
+def test_bad_beta_names_the_parameter(beta):
+    with pytest.raises(ValueError, match="^beta"):
+        LinearizedADMM(beta=beta).check()

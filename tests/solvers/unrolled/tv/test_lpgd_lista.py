@@ -38,9 +38,25 @@ def test_inner_network_is_shared_by_the_outer_layers(data):
     model = LPGDLISTA(n_layers=3, n_inner=4).build(TVProblem(H))
     m, n = H.shape
     assert model.n_params() == 3 * (m * n + 1) + n * n + 2 * 4
-    assert model.get_params() == {"n_layers": 3, "n_inner": 4}
+    assert model.get_params() == {"n_layers": 3, "n_inner": 4, "scalar_lr_scale": 1.0}
+
+
+def test_scalar_lr_scale_groups_the_scalars(data):
+    H, _, _, X, lam = data
+    problem = TVProblem(H)
+    default = LPGDLISTA(n_layers=3, n_inner=4).build(problem)
+    assert default.lr_groups(default.parameters()) == list(default.parameters())  # one group: unchanged protocol
+    model = LPGDLISTA(n_layers=3, n_inner=4, scalar_lr_scale=0.1).build(problem)
+    mats, scalars = model.lr_groups(model.parameters())
+    assert scalars["lr_scale"] == 0.1 and mats["lr_scale"] == 1.0
+    assert {id(p) for p in scalars["params"]} == {id(t) for t in (*model.theta_, model.prox_.gamma_, model.prox_.beta_)}
+    assert {id(p) for p in mats["params"]} == {id(t) for t in (*model.W_, model.prox_.V_)}
+    # the scale changes the training only: the analytic model is the same
+    assert torch.equal(model.solve(X, lam, 3), default.solve(X, lam, 3))
 
 
 def test_bad_inner_depth_names_the_parameter():
     with pytest.raises(ValueError, match="n_inner"):
         LPGDLISTA(n_layers=2, n_inner=0)
+    with pytest.raises(ValueError, match="scalar_lr_scale"):
+        LPGDLISTA(n_layers=2, scalar_lr_scale=0.0)
