@@ -65,6 +65,11 @@ def is_per_instance(problem):
 CONTINUATION_DEPTHS = (1, 2, 3, 5, 8, 12, 16)  # Ablin et al.'s depths; then the model's own
 
 
+def continuation_depths(depth):
+    """The depths a continuation-trained network of ``depth`` layers is trained at, in order."""
+    return [d for d in CONTINUATION_DEPTHS if d < depth] + [depth]
+
+
 def supports_continuation(model_class):
     """Whether ``model_class`` can be trained by depth continuation: layers seeded from a trained
     shallower model (``init_from``, the unrolled models) and trained by gradient (not a grid search)."""
@@ -322,7 +327,7 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
                        measure_memory=self.measure_memory, device=device)
         if p("continuation"):
             depth = self.make_model().n_layers
-            depths = [d for d in CONTINUATION_DEPTHS if d < depth] + [depth]
+            depths = continuation_depths(depth)
             self.model_, meta = fit_with_continuation(self.make_model, depths, problem, inputs, **options)
         else:
             self.model_ = self.make_model()

@@ -24,7 +24,7 @@ import pandas as pd
 from l2obench.objectives.lasso import LassoProblem, lambda_max, lasso_value  # noqa: F401 (used by the papers_* scripts)
 from l2obench.objectives.metrics import nmse_db  # noqa: F401 (used by the papers_* scripts)
 from l2obench.solvers import fit as fit_pipeline
-from l2obench.solvers.benchopt_adapters import CONTINUATION_DEPTHS, benchopt_seed
+from l2obench.solvers.benchopt_adapters import benchopt_seed, continuation_depths
 from l2obench.solvers.classical.lasso_sklearn import SklearnLasso
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 from l2obench.solvers.classical.reference import certified_solve
@@ -73,11 +73,6 @@ ABLIN_MODELS = [("slista", dict(n_steps=600, lr=1e-2, continuation=True)),
                 # the thresholds at 10 x the weights' Adam rate (as in the chen setting): at depth 10 it
                 # beats SLISTA (the paper's ordering), at the same budget with one rate it does not
                 ("lista-cp", dict(n_steps=3000, lr=1e-3, threshold_lr_scale=10.0))]
-
-
-def continuation_depths(depth):
-    """The depths a continuation-trained network of ``depth`` layers goes through (as the adapters')."""
-    return [d for d in CONTINUATION_DEPTHS if d < depth] + [depth]
 
 
 def fit(name, D, X, lmbd, Z=None, *, loss, n_layers, n_steps=1, lr=1e-3, stagewise=False,
