@@ -12,7 +12,8 @@ deviation of a Gaussian) is our choice for warning, so that in distribution abou
 of the inferences pass / warn / fail, and a shift shows as a larger fail rate. Properties:
 *fidelity* :math:`\|Ax - d\|/\|d\|` (floored at float32 rounding, :data:`FEASIBLE_RESIDUAL`)
 and *regulariser* :math:`\|\tilde\Theta x\|_1` with :math:`\tilde\Theta = \Theta/\|\Theta\|_2`
-the solver's own transform (the identity for a solver without one). The paper's box-constraint certificate does not apply: :math:`x` is free.
+the solver's own transform (the identity for a solver without one). The paper's box-constraint
+certificate does not apply: :math:`x` is free.
 """
 import math
 

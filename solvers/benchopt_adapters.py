@@ -75,6 +75,8 @@ def supports_continuation(model_class):
     shallower model (``init_from``, the unrolled models) and trained by gradient (not a grid search)."""
     return (model_class is not None and hasattr(model_class, "init_from") and "n_layers" in param_names(model_class)
             and not hasattr(model_class, "grid_search"))
+
+
 VAL_MAX = 1024  # held-out training samples for early stopping / HyperLISTA's grid search
 
 

@@ -28,7 +28,8 @@ The step sizes are checked against :math:`\alpha\lambda \le 1` (the linearisatio
 for every :math:`\Theta`. ``beta='auto'`` (the default) takes
 :math:`\beta = 0.9/(\alpha(1 + \|A\|_2^2))` from the problem's :math:`A` (0.45 for
 :math:`\|A\|_2 = 1`), so an unnormalised :math:`A` needs no hand-tuned step. The iteration is
-then nonexpansive (averaged) but not a strict contraction: its linear part keeps an eigenvalue 1 along non-unique duals.
+then nonexpansive (averaged) but not a strict contraction: its linear part keeps an eigenvalue 1
+along non-unique duals.
 
 :class:`LinearizedADMMOperator` is the operator :math:`T(z; d)` (K a learned or fixed module);
 :class:`LinearizedADMM` iterates it with the problem's fixed K (the classical solver: basis pursuit,
@@ -158,8 +159,9 @@ class LinearizedADMMOperator(torch.nn.Module):
             if analysis.shape[0] == 0:
                 raise ValueError(f"theta must have at least one row, got shape {tuple(analysis.shape)}.")
             analysis = MatrixAnalysis(analysis, learn=learn_theta)
-        beta = resolve_beta(beta, alpha, problem.constraint_norm())
-        check_step_sizes(alpha, beta, lam, None, constraint_norm=problem.constraint_norm())
+        norm = problem.constraint_norm()
+        beta = resolve_beta(beta, alpha, norm)
+        check_step_sizes(alpha, beta, lam, None, constraint_norm=norm)
         self.problem = problem
         self.alpha, self.beta, self.lam, self.n, self.k = alpha, beta, lam, n, analysis.n_out
         self.analysis, self.prox, self.radius = analysis, prox, radius
