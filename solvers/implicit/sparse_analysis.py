@@ -14,7 +14,7 @@ from l2obench.solvers.implicit.fixed_point import FixedPointModel
 
 
 class ImplicitSparseAnalysis(FixedPointModel):
-    """Learned :math:`\\Theta` in the implicit linearized-ADMM model.
+    r"""Learned :math:`\Theta` in the implicit linearized-ADMM model.
 
     Parameters
     ----------
