@@ -10,12 +10,15 @@ Writes to ``benchmarks/tv_deconvolution/outputs/`` (git-ignored):
 * ``fig_analysis_vs_synthesis.png`` — suboptimality against iterations of the analysis and
   synthesis iterations on three operators (the claim of Sec. 2: analysis needs fewer).
 * ``fig_fmri_time.png`` — P − P* against wall-clock time on fMRI-like data at λ = 0.1 λ_max
-  (Fig. 4 of the paper; trained networks are timed on inference only).
+  (Fig. 4 of the paper; trained networks are timed on inference only), with LPGD-Taut's
+  learned-step variant trained per depth by L-BFGS (one network per point).
 * ``paper_numbers.json`` — every number quoted in the README (``--robustness``: only the
   iteration counts over several draws of H, to ``robustness_numbers.json``).
 
 Learned models are trained with ``l2obench.solvers.fit.fit`` (unsupervised
-objective loss averaged over layers) and cached; a second run reuses the weights.
+objective loss averaged over layers; the per-depth networks on their final layer's) and cached;
+a second run reuses the weights. ``--only fig_fmri_time`` (or another figure's function name)
+draws one figure.
 """
 import argparse
 import json
@@ -35,7 +38,8 @@ from l2obench.solvers.classical.admm import ADMM  # noqa: E402
 from l2obench.solvers.classical.pdhg import PDHG  # noqa: E402
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient  # noqa: E402
 from l2obench.solvers.classical.reference import certified_solve  # noqa: E402
-from l2obench.solvers.fit import fit  # noqa: E402
+from l2obench.solvers.benchopt_adapters import continuation_depths  # noqa: E402
+from l2obench.solvers.fit import fit, fit_with_continuation  # noqa: E402
 from l2obench.solvers.losses import Loss  # noqa: E402
 from l2obench.solvers.threads import set_torch_threads  # noqa: E402
 from l2obench.solvers.training import TrainConfig  # noqa: E402
@@ -103,6 +107,19 @@ def train(name, data, lam_tr, T, n_steps):
     info = fit(model, TVProblem(data.H), (data.X_train, lam_tr), loss=Loss("unsupervised", all_layers=True),
                config=config)
     return model, info
+
+
+def train_per_depth(data, lam_tr, T, n_steps):
+    """LPGD-Taut with learned steps (W_k = s_k H), one network per depth (Ablin et al. 2019's
+    per-depth networks): each trained on its final-layer objective by full-batch L-BFGS, from the
+    one before (continuation); returns ``{depth: model}`` and the summed training time."""
+    models = {}
+    # the validation schedule of benchopt's learned adapters (LearnedSolver: 20 evaluations, patience 10)
+    config = TrainConfig.for_budget(n_steps, lr=1e-3, seed=0, optimizer="lbfgs")
+    # fit trains each depth's model in place: keeping them as they are made keeps every depth's network
+    _, info = fit_with_continuation(lambda d: models.setdefault(d, LPGDTaut(d, weight="step")), continuation_depths(T),
+                                    TVProblem(data.H), (data.X_train, lam_tr), loss=Loss("unsupervised"), config=config)
+    return models, info
 
 
 def fig_depth(args, numbers):
@@ -195,6 +212,16 @@ def fig_fmri_time(args, numbers):
         ax.loglog(times, np.maximum(sub, 1e-16), "o-", label=f"{name} (train {info['train_time']:.0f} s)")
         result[name] = {"depths": depths, "time": times.tolist(), "subopt": sub.tolist(),
                         "train_time": info["train_time"], "n_params": info["n_params"]}
+    # one network per depth, each timed and scored at its own depth (past T: the depth-T network)
+    models, info = train_per_depth(data, lam_tr, T, args.n_steps_fmri_per_depth)
+    name = "LPGD-Taut, learned steps, per depth (L-BFGS)"
+    per_depth = [(d, models[d]) for d in sorted(models)] + [(d, models[T]) for d in (2 * T, 4 * T)]
+    curve = [learned_curve(model, X, lam, ref, [d]) for d, model in per_depth]
+    sub, times = np.array([c[0][0] for c in curve]), np.array([c[1][0] for c in curve])
+    ax.loglog(times, np.maximum(sub, 1e-16), "s-", color="black", label=f"{name} (train {info['train_time']:.0f} s)")
+    result[name] = {"depths": [d for d, _ in per_depth], "time": times.tolist(), "subopt": sub.tolist(),
+                    "train_time": info["train_time"], "n_params": 2 * T,
+                    "steps_times_L": [s.item() * models[T].lipschitz_ for s in models[T].step_]}
     ax.set(title=f"fMRI-like, {args.n_test_fmri} series × {args.n_times} frames, λ = 0.1 λ_max",
            xlabel="wall-clock time (s)", ylabel="E[P(z) − P*]")
     ax.legend(fontsize=7)
@@ -208,21 +235,27 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes (a few minutes)")
     parser.add_argument("--robustness", action="store_true",
                         help="only the analysis-vs-synthesis iteration counts over draws of H")
+    parser.add_argument("--only", choices=("fig_analysis_vs_synthesis", "fig_depth", "fig_fmri_time"),
+                        help="draw this figure only (paper_numbers.json keeps the others' numbers)")
     args = parser.parse_args()
     full = dict(n_train=2000, n_test=500, depth=20, n_steps=600, n_iter=3000, n_times=250,
-                n_train_fmri=1000, n_test_fmri=256, n_steps_fmri=200, n_iter_fmri=300)
+                n_train_fmri=1000, n_test_fmri=256, n_steps_fmri=200, n_iter_fmri=300, n_steps_fmri_per_depth=50)
     quick = dict(n_train=500, n_test=200, depth=10, n_steps=100, n_iter=500, n_times=100,
-                 n_train_fmri=200, n_test_fmri=64, n_steps_fmri=30, n_iter_fmri=100)
+                 n_train_fmri=200, n_test_fmri=64, n_steps_fmri=30, n_iter_fmri=100, n_steps_fmri_per_depth=10)
     for k, v in (quick if args.quick else full).items():
         setattr(args, k, v)
     OUT.mkdir(exist_ok=True)
-    numbers = {"settings": {k: v for k, v in vars(args).items()}}
+    numbers_file = OUT / ("robustness_numbers.json" if args.robustness else "paper_numbers.json")
+    numbers = json.loads(numbers_file.read_text()) if args.only and numbers_file.exists() else {}
+    numbers["settings"] = {k: v for k, v in vars(args).items()}
     steps = (robustness_over_h,) if args.robustness else (fig_analysis_vs_synthesis, fig_depth, fig_fmri_time)
+    if args.only:
+        steps = tuple(step for step in steps if step.__name__ == args.only)
     for step in steps:
         t0 = time.perf_counter()
         step(args, numbers)
         numbers.setdefault("wall_clock", {})[step.__name__] = time.perf_counter() - t0
-        (OUT / ("robustness_numbers.json" if args.robustness else "paper_numbers.json")).write_text(json.dumps(numbers, indent=1))
+        numbers_file.write_text(json.dumps(numbers, indent=1))
         print(f"{step.__name__}: {time.perf_counter() - t0:.0f} s", flush=True)
 
 
