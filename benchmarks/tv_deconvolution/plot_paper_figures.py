@@ -122,6 +122,14 @@ def train_per_depth(data, lam_tr, T, n_steps):
     return models, info
 
 
+def learned_label(name, info):
+    """The legend of a learned curve: its training time, or that its training diverged (the curve is
+    then the weights the training restored, its analytic start: never shown as a trained model)."""
+    if info["diverged"]:
+        return f"{name}: training diverged, untrained weights shown"
+    return f"{name} (train {info['train_time']:.0f} s)"
+
+
 def fig_depth(args, numbers):
     data = make_tv_synthetic(args.n_train, args.n_test, n_dim=8, n_measurements=5, seed=0)
     T = args.depth
@@ -129,16 +137,17 @@ def fig_depth(args, numbers):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=False)
     for ax, reg in zip(axes, (0.1, 0.8)):
         lam_tr, lam, ref = problem(data, reg)
-        rows = {}
+        rows, labels = {}, {}
         for name, solver in CLASSICAL.items():
             rows[name] = classical_curve(solver, data.H, data.X_test, lam, ref, T)[0]
         for name in LEARNED:
             model, info = train(name, data, lam_tr, T, args.n_steps)
             rows[name] = learned_curve(model, data.X_test, lam, ref, depths)[0]
+            labels[name] = learned_label(name, info)
             numbers.setdefault("train", {})[f"synthetic reg={reg} {name}"] = {
-                k: info[k] for k in ("train_time", "n_params", "cache_hit")}
+                k: info[k] for k in ("train_time", "n_params", "cache_hit", "diverged")}
         for name, sub in rows.items():
-            ax.semilogy(depths, np.maximum(sub, 1e-16), "--" if name in CLASSICAL else "-", label=name)
+            ax.semilogy(depths, np.maximum(sub, 1e-16), "--" if name in CLASSICAL else "-", label=labels.get(name, name))
         numbers.setdefault("depth_synthetic", {})[f"reg={reg}"] = {
             name: {str(d): float(sub[d - 1]) for d in (1, 2, 5, 10, T) if d <= T} for name, sub in rows.items()}
         ax.set(title=f"length 8, 5 measurements, λ = {reg} λ_max", xlabel="layers / iterations t",
@@ -209,18 +218,18 @@ def fig_fmri_time(args, numbers):
     for name in LEARNED:
         model, info = train(name, data, lam_tr, T, args.n_steps_fmri)
         sub, times = learned_curve(model, X, lam, ref, depths)
-        ax.loglog(times, np.maximum(sub, 1e-16), "o-", label=f"{name} (train {info['train_time']:.0f} s)")
+        ax.loglog(times, np.maximum(sub, 1e-16), "o-", label=learned_label(name, info))
         result[name] = {"depths": depths, "time": times.tolist(), "subopt": sub.tolist(),
-                        "train_time": info["train_time"], "n_params": info["n_params"]}
+                        "train_time": info["train_time"], "n_params": info["n_params"], "diverged": info["diverged"]}
     # one network per depth, each timed and scored at its own depth (past T: the depth-T network)
     models, info = train_per_depth(data, lam_tr, T, args.n_steps_fmri_per_depth)
     name = "LPGD-Taut, learned steps, per depth (L-BFGS)"
     per_depth = [(d, models[d]) for d in sorted(models)] + [(d, models[T]) for d in (2 * T, 4 * T)]
     curve = [learned_curve(model, X, lam, ref, [d]) for d, model in per_depth]
     sub, times = np.array([c[0][0] for c in curve]), np.array([c[1][0] for c in curve])
-    ax.loglog(times, np.maximum(sub, 1e-16), "s-", color="black", label=f"{name} (train {info['train_time']:.0f} s)")
+    ax.loglog(times, np.maximum(sub, 1e-16), "s-", color="black", label=learned_label(name, info))
     result[name] = {"depths": [d for d, _ in per_depth], "time": times.tolist(), "subopt": sub.tolist(),
-                    "train_time": info["train_time"], "n_params": 2 * T,
+                    "train_time": info["train_time"], "n_params": 2 * T, "diverged": info["diverged"],
                     "steps_times_L": [s.item() * models[T].lipschitz_ for s in models[T].step_]}
     ax.set(title=f"fMRI-like, {args.n_test_fmri} series × {args.n_times} frames, λ = 0.1 λ_max",
            xlabel="wall-clock time (s)", ylabel="E[P(z) − P*]")
