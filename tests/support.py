@@ -1,5 +1,6 @@
 """Small problems shared by the test modules (importable as ``support``: conftest.py puts this
 folder on the path, since pytest's importlib mode does not let test modules import each other)."""
+import importlib.util
 import os
 import subprocess
 import sys
@@ -100,3 +101,18 @@ def assert_untrained_layers_are_ista(model, problem, X, lmbd, depth):
         for k in range(1, depth + 1):
             assert torch.allclose(model(X, lmbd, n_layers=k), ista.solve(problem, X, lmbd, k), atol=1e-12, rtol=0)
     return ista
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_script(path, name, on_path=False):
+    """Import a benchmark's script (``path`` relative to the repository) as module ``name``;
+    ``on_path``: its folder first on ``sys.path``, for a script that imports its neighbours by name."""
+    path = REPO / path
+    if on_path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,19 +1,10 @@
 """benchmarks/lasso/reproduce_papers.py: ``fit(continuation=True)`` is the adapters' depth continuation."""
-import importlib.util
-import sys
-from pathlib import Path
-
 import torch
+from support import load_script as load
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "lasso" / "reproduce_papers.py"
 
-
-def load_script():
-    sys.path.insert(0, str(SCRIPT.parent))  # the script imports its papers_* modules by name
-    spec = importlib.util.spec_from_file_location("lasso_reproduce_papers", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_script():  # the script imports its papers_* modules by name
+    return load("benchmarks/lasso/reproduce_papers.py", "lasso_reproduce_papers", on_path=True)
 
 
 def test_continuation_trains_the_adapters_chain_of_depths(tmp_path, monkeypatch):

@@ -1,18 +1,11 @@
 """benchmarks/lasso/scaling.py --quick: the CSV has its columns, the ratios to the floor are sane."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "lasso" / "scaling.py"
+from support import load_script as load
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("lasso_scaling", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("benchmarks/lasso/scaling.py", "lasso_scaling")
 
 
 def test_quick_run_writes_csv_and_figure(tmp_path):

@@ -1,6 +1,5 @@
 """The shortest-path benchmark as benchopt loads it: metrics from the oracle, flagged divergence,
 and the regret-vs-grid figure script on a benchopt-shaped result file."""
-import importlib.util
 import math
 from pathlib import Path
 
@@ -8,6 +7,7 @@ import pandas as pd
 import pytest
 
 from l2obench.datasets.shortest_path import make_shortest_path
+from support import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks" / "shortest_path"
@@ -52,10 +52,7 @@ def test_non_finite_costs_are_a_flagged_row_not_a_crash(objective):
 
 
 def _plot_module():
-    spec = importlib.util.spec_from_file_location("plot_regret_vs_grid", BENCH / "plot_regret_vs_grid.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/shortest_path/plot_regret_vs_grid.py", "plot_regret_vs_grid")
 
 
 def test_regret_figure_reads_benchopt_rows_and_puts_published_numbers_beside(tmp_path):

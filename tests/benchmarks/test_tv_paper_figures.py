@@ -1,15 +1,9 @@
 """benchmarks/tv_deconvolution/plot_paper_figures.py: the per-depth networks and the diverged label."""
-import importlib.util
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tv_deconvolution" / "plot_paper_figures.py"
+from support import load_script as load
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("tv_plot_paper_figures", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("benchmarks/tv_deconvolution/plot_paper_figures.py", "tv_plot_paper_figures")
 
 
 def test_train_per_depth_keeps_one_learned_step_network_per_continuation_depth(tmp_path, monkeypatch):
