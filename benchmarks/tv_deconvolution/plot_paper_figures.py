@@ -147,7 +147,8 @@ def fig_depth(args, numbers):
             numbers.setdefault("train", {})[f"synthetic reg={reg} {name}"] = {
                 k: info[k] for k in ("train_time", "n_params", "cache_hit", "diverged")}
         for name, sub in rows.items():
-            ax.semilogy(depths, np.maximum(sub, 1e-16), "--" if name in CLASSICAL else "-", label=labels.get(name, name))
+            ax.semilogy(depths, np.maximum(sub, 1e-16), "--" if name in CLASSICAL else "-",
+                        label=labels.get(name, name))
         numbers.setdefault("depth_synthetic", {})[f"reg={reg}"] = {
             name: {str(d): float(sub[d - 1]) for d in (1, 2, 5, 10, T) if d <= T} for name, sub in rows.items()}
         ax.set(title=f"length 8, 5 measurements, λ = {reg} λ_max", xlabel="layers / iterations t",

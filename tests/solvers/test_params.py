@@ -82,8 +82,8 @@ def test_models_differing_in_one_argument_get_different_cache_keys(cls, name, sa
     key = fit(cls(**kwargs), problem, inputs, **options)["cache_key"]
     assert fit(cls(**kwargs), problem, inputs, **options)["cache_key"] == key
     value = kwargs[name]
-    other = fit(cls(**{**kwargs, name: not value if isinstance(value, bool) else OTHER_FOR.get((cls, name), OTHER[name])}), problem, inputs,
-                **options)
+    other_value = not value if isinstance(value, bool) else OTHER_FOR.get((cls, name), OTHER[name])
+    other = fit(cls(**{**kwargs, name: other_value}), problem, inputs, **options)
     assert other["cache_key"] != key and not other["cache_hit"]
 
 

@@ -64,7 +64,6 @@ def test_bad_input_names_the_parameter(call, name):
         call()
 
 
-
 def test_step_weight_learns_two_scalars_per_layer_and_beats_pgd(data):
     """W_k = s_k H: 2T parameters; trained per depth by L-BFGS it lowers the objective below PGD's."""
     H, X_tr, lam_tr, X, lam = data
