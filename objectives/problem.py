@@ -28,11 +28,30 @@ from l2obench.objectives.prox import soft_threshold
 from l2obench.objectives.validation import check_tensor, lambda_column
 
 
-def gram_forward(bias, W):
+class GramForward:
     r"""The affine map :math:`z \mapsto \text{bias} + zW` as ``forward(z, out=None)``: a gradient step
     in Gram form (``bias = xW_x``, ``W = W_z`` of :meth:`QuadraticDatafit.step_weights`), or a
-    LISTA layer's learned affine part."""
-    return lambda z, out=None: torch.addmm(bias, z, W, out=out)
+    LISTA layer's learned affine part. ``bias`` and ``W`` stay readable, so that a solver may
+    add the bias in the pass that follows the product instead of in a pass of its own (FISTA on
+    CPU, :mod:`l2obench.solvers.classical.fused_fista`)."""
+
+    def __init__(self, bias, W):
+        self.bias, self.W = bias, W
+
+    def __call__(self, z, out=None):
+        return torch.addmm(self.bias, z, self.W, out=out)
+
+
+def gram_forward(bias, W):
+    """:class:`GramForward` of ``bias`` and ``W``."""
+    return GramForward(bias, W)
+
+
+def gram_step_forward(step, XA, gram, eye):
+    r"""The gradient step :math:`z \mapsto z - s(zA^\top - x)A` in Gram form, :math:`s\,xA + z(I - sA^\top A)`,
+    for a step :math:`s` that may be learned (a tensor requiring grad: SLISTA, LPGD-Taut's
+    ``weight='step'``); ``XA`` = :math:`xA`, ``gram`` = :math:`A^\top A` and ``eye`` = :math:`I` are precomputed."""
+    return gram_forward(step * XA, eye - step * gram)
 
 
 def residual_forward(X, A, W, scale=None):

@@ -18,6 +18,7 @@ import math
 import torch
 
 from l2obench.objectives.validation import check_choice, check_int, check_real
+from l2obench.solvers.classical.fused_fista import FusedStep, fusable
 from l2obench.solvers.threads import torch_threads
 
 FORMS = ("auto", "gram", "residual")
@@ -31,11 +32,15 @@ def block_rows(Z, X, budget=None):
     extrapolation, gradient-step buffer, bias) and two (·, m) ones (signals, residual) fit in
     ``budget`` bytes (default :data:`BLOCK_BYTES`), at least :data:`MIN_BLOCK_ROWS`; the whole
     batch when the step's weights (n × min(n, 2m)) would not stay in cache, or off the CPU (a
-    GPU wants the whole batch)."""
+    GPU wants the whole batch). The blocks are made equal (a small last block runs its products
+    at a lower rate)."""
     (B, n), m, size = Z.shape, X.shape[1], Z.element_size()
     if Z.device.type != "cpu" or size * n * min(n, 2 * m) > WEIGHT_BYTES:
         return B
-    return max(MIN_BLOCK_ROWS, (BLOCK_BYTES if budget is None else budget) // (size * (5 * n + 2 * m)))
+    rows = max(MIN_BLOCK_ROWS, (BLOCK_BYTES if budget is None else budget) // (size * (5 * n + 2 * m)))
+    # blocks of equal size (256 rows: 2 × 128, not 186 + 70), none below MIN_BLOCK_ROWS
+    n_blocks = max(1, min(-(-B // rows), B // MIN_BLOCK_ROWS))
+    return -(-B // n_blocks)
 
 
 def prox_grad_step(Z, forward, prox, thresh, out=None, buf=None, state=None):
@@ -75,9 +80,15 @@ def momentum(z, z_new, y, t, restart=False):
         beta = torch.where(uphill, torch.zeros_like(t), (t - 1) / t_new)
         torch.addcmul(z_new, beta, z_new - z, out=y)
         return t_new
-    t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
-    torch.lerp(z, z_new, 1 + (t - 1) / t_new, out=y)
+    t_new, beta = extrapolation_weight(t)
+    torch.lerp(z, z_new, 1 + beta, out=y)
     return t_new
+
+
+def extrapolation_weight(t):
+    r"""FISTA's :math:`t_{k+1} = (1 + \sqrt{1 + 4t_k^2}) / 2` and :math:`\beta_k = (t_k - 1) / t_{k+1}` (floats)."""
+    t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
+    return t_new, (t - 1) / t_new
 
 
 class ProximalGradient:
@@ -152,12 +163,19 @@ class ProximalGradient:
         u, z_new = torch.empty_like(z), torch.empty_like(z)
         y = z.clone() if self.accelerated else z
         t = torch.ones(z.shape[0], 1, dtype=z.dtype, device=z.device) if self.restart else 1.0
+        # the same step and extrapolation with the element-wise work in one compiled pass, where exact
+        fused = (FusedStep(affine, thresh, buf=u) if self.accelerated and not self.restart
+                 and fusable(affine, problem.penalty, thresh, z) else None)
         for it in range(n_iter):
-            prox_grad_step(y, affine, prox, thresh, out=z_new, buf=u, state=prox_state)
-            if self.accelerated:
-                t = momentum(z, z_new, y, t, self.restart)
+            if fused is not None:  # writes z_new and y
+                t, beta = extrapolation_weight(t)
+                fused(y, z, z_new, beta)
             else:
-                y = z_new
+                prox_grad_step(y, affine, prox, thresh, out=z_new, buf=u, state=prox_state)
+                if self.accelerated:
+                    t = momentum(z, z_new, y, t, self.restart)
+                else:
+                    y = z_new
             z, z_new = z_new, z
             if callback is not None and callback(it + 1, z) is True:
                 break

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from l2obench.objectives.problem import (AnalysisL1, CompositeProblem, L1Penalty, QuadraticDatafit, gram_forward,
-                                         residual_forward)
+                                         gram_step_forward, residual_forward)
 
 
 def operator(m=6, n=9, seed=0, dtype=torch.float64):
@@ -54,6 +54,11 @@ def test_step_weights_and_the_learned_forward_maps():
     torch.testing.assert_close(gram_forward(X @ W_x, W_z)(Z), expected)
     torch.testing.assert_close(residual_forward(X, A, alpha * A)(Z), expected)
     torch.testing.assert_close(residual_forward(X, A, A, scale=alpha)(Z), expected)
+    step = torch.tensor(alpha, dtype=A.dtype, requires_grad=True)  # a learned step: gradients reach it
+    learned = gram_step_forward(step, X @ A, f.gram, torch.eye(9, dtype=A.dtype))(Z)
+    torch.testing.assert_close(learned, expected)
+    learned.sum().backward()
+    torch.testing.assert_close(step.grad, -f.grad(X, Z).sum())
 
 
 @pytest.mark.parametrize("A", [

@@ -13,7 +13,7 @@ constant of :math:`D` restricted to the support, in the later layers.
 import torch
 from torch import nn
 
-from l2obench.objectives.problem import gram_forward
+from l2obench.objectives.problem import gram_step_forward
 from l2obench.solvers.classical.proximal_gradient import prox_grad_step
 from l2obench.solvers.unrolled.base import Unrolled
 
@@ -38,7 +38,7 @@ class SLISTA(Unrolled):
 
     def _layer(self, k, Z, ctx):
         alpha = torch.exp(self.log_step_[k]) / self.lipschitz_
-        return prox_grad_step(Z, gram_forward(alpha * ctx["XD"], ctx["eye"] - alpha * self.gram_),
+        return prox_grad_step(Z, gram_step_forward(alpha, ctx["XD"], self.gram_, ctx["eye"]),
                               self.iterated_.penalty.prox, ctx["lmbd"] * alpha)
 
     @torch.no_grad()

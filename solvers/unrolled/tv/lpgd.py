@@ -22,7 +22,7 @@ series from depth ~12 on, while the learned steps, trained per depth by L-BFGS, 
 import torch
 from torch import nn
 
-from l2obench.objectives.problem import gram_forward, residual_forward
+from l2obench.objectives.problem import gram_step_forward, residual_forward
 from l2obench.objectives.validation import check_choice
 from l2obench.solvers.classical.proximal_gradient import prox_grad_step
 from l2obench.solvers.unrolled.base import Unrolled, per_layer_scalars
@@ -76,7 +76,7 @@ class LPGDTaut(Unrolled):
             return residual_forward(ctx["X"], self.A_, self.W_[k])
         step = self.step_[k]
         if self.gram_form_:  # z - s(zA^T - x)A = s xA + z(I - s A^T A)
-            return gram_forward(step * ctx["XA"], ctx["eye"] - step * self.gram_)
+            return gram_step_forward(step, ctx["XA"], self.gram_, ctx["eye"])
         return residual_forward(ctx["X"], self.A_, self.A_, step)
 
     def _layer(self, k, Z, ctx):

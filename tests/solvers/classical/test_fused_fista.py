@@ -1,0 +1,78 @@
+"""The fused FISTA pass: the same iterates as the step-then-momentum path, used exactly where it applies."""
+import pytest
+import torch
+
+from l2obench.objectives.lasso import LassoProblem
+from l2obench.objectives.problem import L1Penalty, gram_forward, residual_forward
+from l2obench.solvers.classical import fused_fista
+from l2obench.solvers.classical.proximal_gradient import ProximalGradient
+from support import random_lasso
+
+MODULE = "l2obench.solvers.classical.proximal_gradient"
+
+
+def solve(monkeypatch, fuse, problem, X, lmbd, n_iter, **options):
+    """FISTA's iterates with the fused pass allowed (``fuse``) or not; also says whether it ran."""
+    calls = []
+
+    def spy(*args):
+        calls.append(fused_fista.fusable(*args))
+        return fuse and calls[-1]
+
+    monkeypatch.setattr(f"{MODULE}.fusable", spy)
+    Z = ProximalGradient(accelerated=True, **options).solve(problem, X, lmbd, n_iter)
+    return Z, any(calls) and fuse
+
+
+@pytest.mark.parametrize("dtype, atol", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
+@pytest.mark.parametrize("one_threshold", [False, True])
+def test_fused_iterates_equal_the_unfused_ones(monkeypatch, dtype, atol, one_threshold):
+    problem, X, lmbd = random_lasso(seed=3, B=7)
+    problem, X = LassoProblem(problem.D.to(dtype)), X.to(dtype)
+    lmbd = (torch.full_like(lmbd, float(lmbd.mean())) if one_threshold else lmbd).to(dtype)
+    for n_iter in (1, 2, 30, 300):
+        fused, ran = solve(monkeypatch, True, problem, X, lmbd, n_iter)
+        plain, _ = solve(monkeypatch, False, problem, X, lmbd, n_iter)
+        assert ran  # the Gram form on CPU, ℓ1: the fused pass is the default path
+        torch.testing.assert_close(fused, plain, rtol=0, atol=atol)
+
+
+def test_fused_blocks_of_rows_equal_the_whole_batch(monkeypatch):
+    problem, X, lmbd = random_lasso(seed=4, B=9)
+    whole, _ = solve(monkeypatch, True, problem, X, lmbd, 50)
+    monkeypatch.setattr(f"{MODULE}.block_rows", lambda *args: 4)  # blocks of 4, 4 and 1 rows
+    blocks, ran = solve(monkeypatch, True, problem, X, lmbd, 50)
+    assert ran
+    torch.testing.assert_close(blocks, whole, rtol=0, atol=1e-12)
+
+
+def test_a_diverging_step_gives_the_same_non_finite_rows(monkeypatch):
+    problem, X, lmbd = random_lasso(seed=5, B=4)
+    fused, _ = solve(monkeypatch, True, problem, X, lmbd, 2000, step=3.0)
+    plain, _ = solve(monkeypatch, False, problem, X, lmbd, 2000, step=3.0)
+    assert not bool(torch.isfinite(plain).all())  # the step diverges...
+    assert torch.equal(torch.isfinite(fused), torch.isfinite(plain))  # ...and the fused pass keeps its NaN / inf
+
+
+def test_fusable_only_where_exact():
+    problem, X, _ = random_lasso(seed=6, B=3)
+    D, z = problem.D, torch.zeros(3, problem.D.shape[1], dtype=torch.float64)
+    forward = problem.datafit.gradient_step(X, 0.01, "gram")
+    penalty, column = L1Penalty(), torch.full((3, 1), 0.1, dtype=torch.float64)
+    assert fused_fista.fusable(forward, penalty, 0.1, z)
+    assert fused_fista.fusable(forward, penalty, column, z)
+    assert not fused_fista.fusable(forward, penalty, torch.full((3, D.shape[1]), 0.1, dtype=torch.float64), z)
+    assert not fused_fista.fusable(forward, L1Penalty(torch.ones(D.shape[1], dtype=torch.float64)), 0.1, z)
+    assert not fused_fista.fusable(residual_forward(X, D, 0.01 * D), penalty, 0.1, z)  # no bias to fuse
+    assert not fused_fista.fusable(forward, penalty, 0.1, z.float())  # dtypes differ
+    learned = gram_forward(forward.bias, forward.W.clone().requires_grad_())
+    assert not fused_fista.fusable(learned, penalty, 0.1, z)  # autograd needs the torch kernels
+    with torch.no_grad():
+        assert fused_fista.fusable(learned, penalty, 0.1, z)
+
+
+@pytest.mark.parametrize("options", [{"restart": True}, {"form": "residual"}])
+def test_restart_and_the_residual_form_keep_the_torch_path(monkeypatch, options):
+    problem, X, lmbd = random_lasso(seed=7, B=3)
+    _, ran = solve(monkeypatch, True, problem, X, lmbd, 20, **options)
+    assert not ran
