@@ -45,6 +45,10 @@ from l2obench.solvers.safeguard import Safeguarded
 from l2obench.solvers.stopping import ClassicalCriterion, TrainedDepthCriterion
 from l2obench.solvers.training import TrainConfig
 
+# the benchopt values of ``safeguard``: none, the descent test (True), the fixed-point-residual test
+SAFEGUARDS = (False, True, "residual")
+
+
 def benchopt_seed(config_seed, component, repetition=0):
     """The seed ``get_seed(use_repetition=True)`` returns to a ``component`` ('Dataset', 'Objective',
     'Solver') in repetition ``repetition`` of a benchopt run whose config says ``seed: config_seed``.
@@ -293,7 +297,7 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
         self.trained_metric()
         check_stagewise(self.protocol("stagewise"))  # False, True or 'chen' (fit.STAGEWISE)
         check_choice("continuation", self.protocol("continuation"), (False, True))
-        check_choice("safeguard", self.protocol("safeguard"), (False, True))
+        check_choice("safeguard", self.protocol("safeguard"), SAFEGUARDS)
         TrainConfig.for_budget(self.protocol("n_steps"), lr=self.protocol("lr"), batch_size=self.protocol("batch_size"),
                                optimizer=self.protocol("optimizer"))
 
@@ -346,7 +350,8 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
         if self.protocol("safeguard"):
             # the classical step on the form the learned steps iterate on (the synthesis form of TV)
             problem = getattr(self.model_, "iterated_", self.problem_)
-            safeguarded = Safeguarded(self.model_)
+            test = "residual" if self.protocol("safeguard") == "residual" else "descent"  # True: descent
+            safeguarded = Safeguarded(self.model_, test=test)
             Z = safeguarded.solve(problem, *self.inputs_, n_iter)
             self.fallback_rate_ = safeguarded.fallback_rate_
             return problem.to_output(Z)

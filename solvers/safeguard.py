@@ -1,9 +1,9 @@
-r"""A safeguard for learned iterations: keep a learned step only where it beats the classical one.
+r"""A safeguard for learned iterations: keep a learned step only where it passes a test of progress.
 
 Heaton, Chen, Wang & Yin (2020), *Safeguarded learned convex optimization*: a learned update is
 accepted only when a test certifies progress, otherwise the classical operator is applied, so the
 iteration keeps the classical convergence guarantee whatever the learned update does (on instances
-far from its training distribution too). Here the test is a descent test on the objective
+far from its training distribution too). The default test here is a descent test on the objective
 :math:`F = f + \lambda g` of a problem of the problem interface (:mod:`l2obench.objectives.problem`).
 With :math:`\alpha = 1/L` (per row when the data term holds one operator per row) and the
 proximal-gradient map
@@ -51,23 +51,44 @@ sufficient-decrease methods (Beck 2017, Ch. 11, the block proximal gradient's ra
 It holds exactly for ``rtol = 0``; a tie accepted within :math:`\rho|F(T(z_k))|` adds that much
 to :math:`\delta_{k+1}` in (b), at the rounding level of the objective (monotonicity stays exact).
 
+**The residual test** (``test='residual'``). The descent test is greedy: it compares the learned
+step with one classical step, so a method that trades its first iterations for speed later (an
+accelerated one: L2O-PA trained 200 steps is behind ISTA after one iteration and far ahead after
+twenty) is refused from the start, handed back to the classical iterate, and refused again
+(measured on Liu et al.'s Lasso: 100 % fallback over the first 60 iterations; ARCHITECTURE.md,
+*Learned optimizers, the safeguard, out of distribution*). Heaton et al.'s own test is on the
+fixed-point residual :math:`R(z) = \|z - T(z)\|` against a reference :math:`\mu_k` that decreases
+only when a learned step is taken (their geometric-sequence rule), per row:
+
+.. math:: z_{k+1} = z_L \ \text{and}\ \mu_{k+1} = (1 - \delta)\mu_k \ \text{if}\ R(z_L) \le (1 - \delta)\mu_k,
+          \qquad z_{k+1} = T(z_k),\ \mu_{k+1} = \mu_k \ \text{otherwise},
+
+from :math:`\mu_0 = R(z_0)`. *Guarantee*: :math:`T` is nonexpansive (a prox after a gradient step
+of length :math:`\le 2/L`), so :math:`R(T(z)) \le R(z)`, and by induction :math:`R(z_k) \le \mu_k`
+for every k. Infinitely many accepted steps drive :math:`\mu_k \to 0`; finitely many leave a tail
+of classical steps, whose residual tends to 0. So :math:`R(z_k) \to 0`: every limit point is a
+minimiser, whatever the model proposes. The objective is *not* monotone under this test (that is
+what lets momentum through), and the O(1/k) bound above is the descent test's only.
+
 **Cost** per learned iteration: the model's step plus one extra gradient step and prox (the
 classical candidate :math:`T(z_k)`) and two objective evaluations (:math:`F(z_L)`,
-:math:`F(T(z_k))`; :math:`F(z_{k+1})` is one of them), one more evaluation of :math:`F(z_0)`;
+:math:`F(T(z_k))`; :math:`F(z_{k+1})` is one of them), one more evaluation of :math:`F(z_0)`; with
+the residual test, two gradient steps and proxes (:math:`T(z_k)`, :math:`T(z_L)`) and no objective;
 past the learned iterations a step costs exactly ISTA's.
 """
 import torch
 
-from l2obench.objectives.validation import check_int, check_real
+from l2obench.objectives.validation import check_choice, check_int, check_real
 from l2obench.solvers.classical.proximal_gradient import prox_grad_step
 from l2obench.solvers.params import get_params
 from l2obench.solvers.threads import torch_threads
 
 PROTOCOL = ("init_state", "step", "reset")
+TESTS = ("descent", "residual")
 
 
 class Safeguarded:
-    """A learned iteration under the objective descent test; see the module docstring.
+    r"""A learned iteration under a safeguard test (descent or residual); see the module docstring.
 
     Parameters
     ----------
@@ -81,8 +102,14 @@ class Safeguarded:
         unlimited). A learned optimizer (:mod:`l2obench.solvers.learned_optimizers`) or an
         :class:`~l2obench.solvers.unrolled.base.Unrolled` model.
     rtol : float or None
-        Relative slack :math:`\rho` (>= 0) of the test for rounding ties (module docstring);
-        None: 16 machine epsilons of the problem's dtype.
+        Relative slack :math:`\rho` (>= 0) of the descent test for rounding ties (module
+        docstring); None: 16 machine epsilons of the problem's dtype.
+    test : {'descent', 'residual'}
+        The objective's descent test against one classical step (monotone, O(1/k)), or Heaton et
+        al.'s fixed-point-residual test against a decreasing reference (lets acceleration through;
+        the residual tends to 0). See the module docstring.
+    delta : float
+        :math:`\delta \in (0, 1)` of the residual test (0.01).
 
     Attributes
     ----------
@@ -94,9 +121,11 @@ class Safeguarded:
         no learned step was taken (``n_iter = 0`` or a model without learned iterations).
     """
 
-    def __init__(self, model, rtol=None):
+    def __init__(self, model, rtol=None, test="descent", delta=0.01):
         self.model = model
         self.rtol = rtol
+        self.test = test
+        self.delta = delta
 
     def get_params(self):
         return get_params(self)
@@ -112,6 +141,9 @@ class Safeguarded:
             check_int("model.learned_iterations", depth, low=0)
         if self.rtol is not None:
             check_real("rtol", self.rtol, low=0.0)
+        check_choice("test", self.test, TESTS)
+        if check_real("delta", self.delta, low=0.0, high=1.0, low_open=True) == 1.0:
+            raise ValueError("delta must be < 1 (the reference would drop to 0 at the first learned step), got 1.0.")
         return self
 
     @torch.no_grad()
@@ -136,18 +168,25 @@ class Safeguarded:
         with torch_threads(1 if getattr(penalty, "single_threaded", False) else None):
             if n_learned:
                 state = self.model.init_state(problem, X, lam, Z)
-                F = problem.value(X, Z, lam)
+                F = problem.value(X, Z, lam) if self.test == "descent" else None
             for k in range(n_iter):
                 T = prox_grad_step(Z, forward, penalty.prox, thresh, state=prox_state)
                 if k >= n_learned:
                     Z = T
                     continue
                 Z_L, state = self.model.step(k, problem, X, lam, Z, state)
-                F_L, F_T = problem.value(X, Z_L, lam), problem.value(X, T, lam)
-                # the descent test, and ties up to rounding that do not increase F; NaN compares
-                # False: a non-finite candidate is rejected
-                accept = (F_L <= F_T) | ((F_L <= F) & (F_L <= F_T + rtol * F_T.abs()))
-                Z, F = torch.where(accept[:, None], Z_L, T), torch.where(accept, F_L, F_T)
+                # NaN compares False: a non-finite candidate is rejected by either test
+                if self.test == "residual":
+                    if k == 0:
+                        mu = (Z - T).norm(dim=1)
+                    T_L = prox_grad_step(Z_L, forward, penalty.prox, thresh, state=prox_state)
+                    accept = (Z_L - T_L).norm(dim=1) <= (1 - self.delta) * mu
+                    mu = torch.where(accept, (1 - self.delta) * mu, mu)
+                else:  # the descent test, and ties up to rounding that do not increase F
+                    F_L, F_T = problem.value(X, Z_L, lam), problem.value(X, T, lam)
+                    accept = (F_L <= F_T) | ((F_L <= F) & (F_L <= F_T + rtol * F_T.abs()))
+                    F = torch.where(accept, F_L, F_T)
+                Z = torch.where(accept[:, None], Z_L, T)
                 rejected = ~accept
                 counts.append(rejected.sum())
                 reset = self.model.reset(state, Z, rejected)

@@ -9,16 +9,17 @@ with :math:`b = xW_x` the bias of :class:`~l2obench.objectives.problem.GramForwa
 torch kernels this is three passes over the (B, n) block (the bias copied into the product's
 output by ``addmm``, ``softshrink``, ``lerp``), each with its dispatch cost; here it is one numba
 loop that reads :math:`u, b, z_k` once and writes :math:`z_{k+1}, y_{k+1}`
-(``benchmarks/lasso/speed.py`` measures the gain: ARCHITECTURE.md, *Speed*). The values are
-those of :func:`~l2obench.solvers.classical.proximal_gradient.prox_grad_step` then
+(``benchmarks/lasso/speed.py`` measures the gain; ARCHITECTURE.md, *Classical algorithms,
+written once*). The values are those of
+:func:`~l2obench.solvers.classical.proximal_gradient.prox_grad_step` then
 :func:`~l2obench.solvers.classical.proximal_gradient.momentum` up to rounding (the extrapolation
 is written :math:`z_{k+1} + \beta(z_{k+1} - z_k)` rather than torch's ``lerp``);
 ``tests/solvers/classical/test_fused_fista.py`` checks it.
 
 It applies only where it is exact and pays (:func:`fusable`): a CPU tensor outside autograd, a
 Gram-form step, one threshold for all or one per row (soft-thresholding, no per-coordinate
-weights), FISTA without
-restart. numba is imported on first use (about 0.3 s); compiled code is cached on disk.
+weights), FISTA without restart. numba is imported on first use (about 0.3 s); compiled code is
+cached on disk.
 """
 import torch
 

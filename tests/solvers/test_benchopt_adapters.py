@@ -345,6 +345,23 @@ def test_a_safeguarded_learned_solver_reports_its_fallback_rate(monkeypatch, tmp
     assert torch.allclose(guarded.get_result()["Z"], plain.get_result()["Z"], atol=1e-6)
     ista = ProximalGradient().solve(objective["problem"], objective["X_test"], objective["lmbd"], 5)
     assert torch.allclose(guarded.get_result()["Z"], ista, atol=1e-5)
+    # the fixed-point-residual test (safeguard=residual) is selected by name and runs the same way
+    tests = []
+
+    class Recording(benchopt_adapters.Safeguarded):
+        def solve(self, *args, **kwargs):
+            tests.append(self.test)
+            return super().solve(*args, **kwargs)
+
+    monkeypatch.setattr(benchopt_adapters, "Safeguarded", Recording)
+    residual = adapter("SLISTA", n_layers=3, loss="unsupervised", n_steps=1, lr=1e-12, safeguard="residual")
+    assert "safeguard=residual" in repr(residual)
+    for solver in (guarded, residual):
+        solver.set_objective(**objective)
+        solver.run(5)
+    assert tests == ["descent", "residual"] and 0.0 <= residual.get_result()["fallback_rate"] <= 1.0
+    with pytest.raises(ValueError, match="safeguard"):
+        adapter("SLISTA", n_layers=3, loss="unsupervised", n_steps=1, lr=1e-12, safeguard="greedy")
 
 
 def test_per_instance_problems_are_recognised_and_problems_without_a_data_term_are_not():

@@ -211,3 +211,54 @@ def test_bad_input_names_the_parameter():
         Safeguarded(Model(ista), rtol=-1e-3).solve(problem, X, lmbd, 3)
     guard = Safeguarded(Model(ista), rtol=0.0).check()
     assert guard.solve(problem, X, lmbd, 3) is not None and guard.fallback_rate_ == 0
+
+
+def fista_like(k, T, Z, gen):
+    """An accelerated proposal: worse than one classical step at first, far better later."""
+    return T(T(T(Z))) if k else Z + 0.5 * (T(Z) - Z)
+
+
+@pytest.mark.parametrize("propose", [ista, fista_like])
+def test_residual_test_accepts_what_reduces_the_residual(propose):
+    problem, X, lmbd = _lasso()
+    guard = Safeguarded(Model(propose), test="residual")
+    guard.solve(problem, X, lmbd, 20)
+    # ISTA's residual shrinks by more than 1 % a step at first, then the reference runs ahead of it
+    assert guard.fallbacks_[0] == 0
+    descent = Safeguarded(Model(propose))
+    descent.solve(problem, X, lmbd, 20)
+    if propose is fista_like:  # the half step loses to T at k = 0: the descent test refuses it
+        assert descent.fallbacks_[0] == 8 and guard.fallback_rate_ <= descent.fallback_rate_
+
+
+def test_residual_test_makes_garbage_ista_and_its_residual_never_exceeds_the_reference():
+    problem, X, lmbd = _lasso()
+    T = _classical(problem, X, lmbd[:, None])
+    guard = Safeguarded(Model(garbage), test="residual")
+    Z = guard.solve(problem, X, lmbd, 25)
+    assert guard.fallback_rate_ == 1
+    torch.testing.assert_close(Z, ProximalGradient().solve(problem, X, lmbd, 25), rtol=0, atol=1e-12)
+    # the invariant of the module docstring, R(z_k) <= mu_k, on a model that is good on half the rows
+    K, delta = 30, 0.01
+    iterates = []
+    for k in range(1, K + 1):
+        guard = Safeguarded(Model(alternating), test="residual", delta=delta)
+        iterates.append(guard.solve(problem, X, lmbd, k))
+    z0 = torch.zeros_like(iterates[0])
+    mu = (z0 - T(z0)).norm(dim=1)
+    assert 0 < guard.fallback_rate_ < 1
+    for k, Z in enumerate(iterates):  # mu shrinks on the rows whose step was not the classical one
+        previous = z0 if k == 0 else iterates[k - 1]
+        took_learned = ~torch.isclose(Z, T(previous), rtol=0, atol=1e-14).all(dim=1)
+        mu = torch.where(took_learned, (1 - delta) * mu, mu)
+        assert torch.all((Z - T(Z)).norm(dim=1) <= mu * (1 + 1e-12)), k
+    assert float((iterates[-1] - T(iterates[-1])).norm(dim=1).max()) < float((z0 - T(z0)).norm(dim=1).min())
+
+
+def test_residual_test_bad_input():
+    problem, X, lmbd = _lasso()
+    with pytest.raises(ValueError, match="test"):
+        Safeguarded(Model(ista), test="greedy").solve(problem, X, lmbd, 3)
+    for delta in (0.0, 1.0, -0.1, 2.0):
+        with pytest.raises(ValueError, match="delta"):
+            Safeguarded(Model(ista), test="residual", delta=delta).solve(problem, X, lmbd, 3)
