@@ -47,6 +47,25 @@ def gram_forward(bias, W):
     return GramForward(bias, W)
 
 
+class ResidualForward:
+    r"""The classical gradient step in residual form, :math:`y \mapsto y - \alpha(yA^\top - x)A`, as
+    ``forward(y, out=None)``: two products, the residual through a preallocated (B, m) buffer.
+    ``X``, ``A``, ``At`` (:math:`A^\top`, contiguous) and ``alpha`` stay readable, so that a solver
+    may fuse the final update into the pass that follows the second product (FISTA on CPU,
+    :mod:`l2obench.solvers.classical.fused_fista`)."""
+
+    def __init__(self, X, A, At, alpha):
+        self.X, self.A, self.At, self.alpha = X, A, At, alpha
+        self.r = torch.empty_like(X)
+
+    def residual(self, y):
+        """:math:`yA^\top - x` into the buffer."""
+        return torch.addmm(self.X, y, self.At, beta=-1, out=self.r)
+
+    def __call__(self, y, out=None):
+        return torch.addmm(y, self.residual(y), self.A, alpha=-self.alpha, out=out)
+
+
 def gram_step_forward(step, XA, gram, eye):
     r"""The gradient step :math:`z \mapsto z - s(zA^\top - x)A` in Gram form, :math:`s\,xA + z(I - sA^\top A)`,
     for a step :math:`s` that may be learned (a tensor requiring grad: SLISTA, LPGD-Taut's
@@ -134,9 +153,7 @@ class QuadraticDatafit:
             W_x, W_z = cached[1]
             return gram_forward(X @ W_x, W_z)
         # residual_forward's formula with its two products fused into preallocated buffers
-        At, r = cached[1][1], torch.empty_like(X)
-        return lambda y, out=None: torch.addmm(y, torch.addmm(X, y, At, beta=-1, out=r), self.A,
-                                               alpha=-alpha, out=out)
+        return ResidualForward(X, self.A, cached[1][1], float(alpha))
 
 
 class L1Penalty:

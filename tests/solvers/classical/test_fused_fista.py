@@ -26,14 +26,15 @@ def solve(monkeypatch, fuse, problem, X, lmbd, n_iter, **options):
 
 @pytest.mark.parametrize("dtype, atol", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
 @pytest.mark.parametrize("one_threshold", [False, True])
-def test_fused_iterates_equal_the_unfused_ones(monkeypatch, dtype, atol, one_threshold):
+@pytest.mark.parametrize("form", ["gram", "residual"])
+def test_fused_iterates_equal_the_unfused_ones(monkeypatch, dtype, atol, one_threshold, form):
     problem, X, lmbd = random_lasso(seed=3, B=7)
     problem, X = LassoProblem(problem.D.to(dtype)), X.to(dtype)
     lmbd = (torch.full_like(lmbd, float(lmbd.mean())) if one_threshold else lmbd).to(dtype)
     for n_iter in (1, 2, 30, 300):
-        fused, ran = solve(monkeypatch, True, problem, X, lmbd, n_iter)
-        plain, _ = solve(monkeypatch, False, problem, X, lmbd, n_iter)
-        assert ran  # the Gram form on CPU, ℓ1: the fused pass is the default path
+        fused, ran = solve(monkeypatch, True, problem, X, lmbd, n_iter, form=form)
+        plain, _ = solve(monkeypatch, False, problem, X, lmbd, n_iter, form=form)
+        assert ran  # on CPU, ℓ1, either form: the fused pass is the default path
         torch.testing.assert_close(fused, plain, rtol=0, atol=atol)
 
 
@@ -63,7 +64,8 @@ def test_fusable_only_where_exact():
     assert fused_fista.fusable(forward, penalty, column, z)
     assert not fused_fista.fusable(forward, penalty, torch.full((3, D.shape[1]), 0.1, dtype=torch.float64), z)
     assert not fused_fista.fusable(forward, L1Penalty(torch.ones(D.shape[1], dtype=torch.float64)), 0.1, z)
-    assert not fused_fista.fusable(residual_forward(X, D, 0.01 * D), penalty, 0.1, z)  # no bias to fuse
+    assert fused_fista.fusable(problem.datafit.gradient_step(X, 0.01, "residual"), penalty, 0.1, z)
+    assert not fused_fista.fusable(residual_forward(X, D, 0.01 * D), penalty, 0.1, z)  # a learned map: opaque
     assert not fused_fista.fusable(forward, penalty, 0.1, z.float())  # dtypes differ
     learned = gram_forward(forward.bias, forward.W.clone().requires_grad_())
     assert not fused_fista.fusable(learned, penalty, 0.1, z)  # autograd needs the torch kernels
@@ -71,8 +73,10 @@ def test_fusable_only_where_exact():
         assert fused_fista.fusable(learned, penalty, 0.1, z)
 
 
-@pytest.mark.parametrize("options", [{"restart": True}, {"form": "residual"}])
-def test_restart_and_the_residual_form_keep_the_torch_path(monkeypatch, options):
+def test_restart_and_weighted_penalties_keep_the_torch_path(monkeypatch):
     problem, X, lmbd = random_lasso(seed=7, B=3)
-    _, ran = solve(monkeypatch, True, problem, X, lmbd, 20, **options)
+    _, ran = solve(monkeypatch, True, problem, X, lmbd, 20, restart=True)
+    assert not ran
+    weighted = LassoProblem(problem.D, weights=torch.linspace(0.5, 1.5, problem.D.shape[1], dtype=torch.float64))
+    _, ran = solve(monkeypatch, True, weighted, X, lmbd, 20)
     assert not ran
