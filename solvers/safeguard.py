@@ -73,7 +73,8 @@ what lets momentum through), and the O(1/k) bound above is the descent test's on
 **Cost** per learned iteration: the model's step plus one extra gradient step and prox (the
 classical candidate :math:`T(z_k)`) and two objective evaluations (:math:`F(z_L)`,
 :math:`F(T(z_k))`; :math:`F(z_{k+1})` is one of them), one more evaluation of :math:`F(z_0)`; with
-the residual test, two gradient steps and proxes (:math:`T(z_k)`, :math:`T(z_L)`) and no objective;
+the residual test, two gradient steps and proxes (:math:`T(z_k)`, :math:`T(z_L)`) and no objective,
+one when every row took its learned step (then :math:`T(z_{k+1}) = T(z_L)` is kept);
 past the learned iterations a step costs exactly ISTA's.
 """
 import torch
@@ -169,8 +170,10 @@ class Safeguarded:
             if n_learned:
                 state = self.model.init_state(problem, X, lam, Z)
                 F = problem.value(X, Z, lam) if self.test == "descent" else None
+            T_next = None  # T(z_{k+1}) when the residual test computed it already (every row took z_L)
             for k in range(n_iter):
-                T = prox_grad_step(Z, forward, penalty.prox, thresh, state=prox_state)
+                T = T_next if T_next is not None else prox_grad_step(Z, forward, penalty.prox, thresh, state=prox_state)
+                T_next = None
                 if k >= n_learned:
                     Z = T
                     continue
@@ -182,6 +185,7 @@ class Safeguarded:
                     T_L = prox_grad_step(Z_L, forward, penalty.prox, thresh, state=prox_state)
                     accept = (Z_L - T_L).norm(dim=1) <= (1 - self.delta) * mu
                     mu = torch.where(accept, (1 - self.delta) * mu, mu)
+                    T_next = T_L if bool(accept.all()) else None  # z_{k+1} = z_L on every row
                 else:  # the descent test, and ties up to rounding that do not increase F
                     F_L, F_T = problem.value(X, Z_L, lam), problem.value(X, T, lam)
                     accept = (F_L <= F_T) | ((F_L <= F) & (F_L <= F_T + rtol * F_T.abs()))

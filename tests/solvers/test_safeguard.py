@@ -262,3 +262,18 @@ def test_residual_test_bad_input():
     for delta in (0.0, 1.0, -0.1, 2.0):
         with pytest.raises(ValueError, match="delta"):
             Safeguarded(Model(ista), test="residual", delta=delta).solve(problem, X, lmbd, 3)
+
+
+def test_residual_test_reuses_the_accepted_steps_classical_image(monkeypatch):
+    """When every row took its learned step, T(z_{k+1}) = T(z_L) was computed by the test: one
+    classical step per iteration instead of two, and the iterates are unchanged (ISTA's here)."""
+    import l2obench.solvers.safeguard as safeguard
+
+    calls = []
+    real = safeguard.prox_grad_step
+    monkeypatch.setattr(safeguard, "prox_grad_step", lambda *a, **k: calls.append(1) or real(*a, **k))
+    problem, X, lmbd = _lasso()
+    guard = Safeguarded(Model(ista), test="residual")
+    Z = guard.solve(problem, X, lmbd, 10)
+    assert guard.fallback_rate_ == 0 and len(calls) == 10 + 1  # T(z_0), then T(z_L) per iteration
+    torch.testing.assert_close(Z, ProximalGradient().solve(problem, X, lmbd, 10), rtol=0, atol=1e-12)
