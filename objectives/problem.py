@@ -42,11 +42,6 @@ class GramForward:
         return torch.addmm(self.bias, z, self.W, out=out)
 
 
-def gram_forward(bias, W):
-    """:class:`GramForward` of ``bias`` and ``W``."""
-    return GramForward(bias, W)
-
-
 class ResidualForward:
     r"""The classical gradient step in residual form, :math:`y \mapsto y - \alpha(yA^\top - x)A`, as
     ``forward(y, out=None)``: two products, the residual through a preallocated (B, m) buffer.
@@ -70,7 +65,7 @@ def gram_step_forward(step, XA, gram, eye):
     r"""The gradient step :math:`z \mapsto z - s(zA^\top - x)A` in Gram form, :math:`s\,xA + z(I - sA^\top A)`,
     for a step :math:`s` that may be learned (a tensor requiring grad: SLISTA, LPGD-Taut's
     ``weight='step'``); ``XA`` = :math:`xA`, ``gram`` = :math:`A^\top A` and ``eye`` = :math:`I` are precomputed."""
-    return gram_forward(step * XA, eye - step * gram)
+    return GramForward(step * XA, eye - step * gram)
 
 
 def residual_forward(X, A, W, scale=None):
@@ -151,7 +146,7 @@ class QuadraticDatafit:
             self._step_cache = cached = (key, weights)
         if gram:
             W_x, W_z = cached[1]
-            return gram_forward(X @ W_x, W_z)
+            return GramForward(X @ W_x, W_z)
         # residual_forward's formula with its two products fused into preallocated buffers
         return ResidualForward(X, self.A, cached[1][1], float(alpha))
 

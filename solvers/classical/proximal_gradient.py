@@ -52,7 +52,7 @@ def prox_grad_step(Z, forward, prox, thresh, out=None, buf=None, state=None):
     Z : Tensor (B, n)
     forward : callable ``forward(Z, out=None)``
         The gradient step: the data term's :meth:`~l2obench.objectives.problem.QuadraticDatafit.gradient_step`
-        (classical), or :func:`~l2obench.objectives.problem.gram_forward` /
+        (classical), or :class:`~l2obench.objectives.problem.GramForward` /
         :func:`~l2obench.objectives.problem.residual_forward` with learned weights (a LISTA or
         LPGD layer).
     prox : callable ``prox(U, thresh, out=None, state=None)``
@@ -73,11 +73,9 @@ def momentum(z, z_new, y, t, restart=False):
     the rows whose step points uphill get :math:`t = 1`, i.e. no momentum). ``y`` is written
     in place with one ``lerp`` kernel (weight :math:`1 + \beta` from ``z``).
     """
-    if restart:
+    if restart:  # t = 1 on the uphill rows: β = 0 there
         uphill = ((y - z_new) * (z_new - z)).sum(dim=1, keepdim=True) > 0
-        t = torch.where(uphill, torch.ones_like(t), t)
-        t_new = (1 + torch.sqrt(1 + 4 * t ** 2)) / 2
-        beta = torch.where(uphill, torch.zeros_like(t), (t - 1) / t_new)
+        t_new, beta = extrapolation_weight(torch.where(uphill, torch.ones_like(t), t))
         torch.addcmul(z_new, beta, z_new - z, out=y)
         return t_new
     t_new, beta = extrapolation_weight(t)
@@ -86,8 +84,9 @@ def momentum(z, z_new, y, t, restart=False):
 
 
 def extrapolation_weight(t):
-    r"""FISTA's :math:`t_{k+1} = (1 + \sqrt{1 + 4t_k^2}) / 2` and :math:`\beta_k = (t_k - 1) / t_{k+1}` (floats)."""
-    t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
+    r"""FISTA's :math:`t_{k+1} = (1 + \sqrt{1 + 4t_k^2}) / 2` and :math:`\beta_k = (t_k - 1) / t_{k+1}`
+    (floats, or (B, 1) tensors: one per row with restart)."""
+    t_new = (1 + (math.sqrt(1 + 4 * t * t) if isinstance(t, float) else torch.sqrt(1 + 4 * t * t))) / 2
     return t_new, (t - 1) / t_new
 
 

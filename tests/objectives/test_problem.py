@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from l2obench.objectives.problem import (AnalysisL1, CompositeProblem, L1Penalty, QuadraticDatafit, gram_forward,
+from l2obench.objectives.problem import (AnalysisL1, CompositeProblem, L1Penalty, QuadraticDatafit, GramForward,
                                          gram_step_forward, residual_forward)
 
 
@@ -51,7 +51,7 @@ def test_step_weights_and_the_learned_forward_maps():
     assert W_x.shape == (6, 9) and W_z.shape == (9, 9)
     expected = Z - alpha * f.grad(X, Z)
     torch.testing.assert_close(X @ W_x + Z @ W_z, expected)
-    torch.testing.assert_close(gram_forward(X @ W_x, W_z)(Z), expected)
+    torch.testing.assert_close(GramForward(X @ W_x, W_z)(Z), expected)
     torch.testing.assert_close(residual_forward(X, A, alpha * A)(Z), expected)
     torch.testing.assert_close(residual_forward(X, A, A, scale=alpha)(Z), expected)
     step = torch.tensor(alpha, dtype=A.dtype, requires_grad=True)  # a learned step: gradients reach it

@@ -13,7 +13,7 @@ T = 16). Initialised at ISTA: :math:`W_1 = D/L`, :math:`W_2 = I - D^\top D/L`,
 import torch
 from torch import nn
 
-from l2obench.objectives.problem import gram_forward
+from l2obench.objectives.problem import GramForward
 from l2obench.solvers.classical.proximal_gradient import prox_grad_step
 from l2obench.solvers.unrolled.base import Unrolled, per_layer_scalars
 
@@ -35,7 +35,7 @@ class LISTA(Unrolled):
         self.theta_ = per_layer_scalars(alpha, self.n_layers, W_x.dtype)
 
     def _layer(self, k, Z, ctx):
-        return prox_grad_step(Z, gram_forward(ctx["X"] @ self.W1_[k], self.W2_[k]), self.iterated_.penalty.prox,
+        return prox_grad_step(Z, GramForward(ctx["X"] @ self.W1_[k], self.W2_[k]), self.iterated_.penalty.prox,
                               ctx["lmbd"] * self.theta_[k].clamp_min(0))
 
     def layer_parameters(self, k):

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from l2obench.objectives.lasso import LassoProblem
-from l2obench.objectives.problem import L1Penalty, gram_forward, residual_forward
+from l2obench.objectives.problem import L1Penalty, GramForward, residual_forward
 from l2obench.solvers.classical import fused_fista
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 from support import random_lasso
@@ -67,7 +67,7 @@ def test_fusable_only_where_exact():
     assert fused_fista.fusable(problem.datafit.gradient_step(X, 0.01, "residual"), penalty, 0.1, z)
     assert not fused_fista.fusable(residual_forward(X, D, 0.01 * D), penalty, 0.1, z)  # a learned map: opaque
     assert not fused_fista.fusable(forward, penalty, 0.1, z.float())  # dtypes differ
-    learned = gram_forward(forward.bias, forward.W.clone().requires_grad_())
+    learned = GramForward(forward.bias, forward.W.clone().requires_grad_())
     assert not fused_fista.fusable(learned, penalty, 0.1, z)  # autograd needs the torch kernels
     with torch.no_grad():
         assert fused_fista.fusable(learned, penalty, 0.1, z)

@@ -8,7 +8,7 @@ import torch
 from l2obench.datasets.tv_deconvolution import make_tv_synthetic
 from l2obench.objectives.l1_logistic import L1LogisticProblem
 from l2obench.objectives.lasso import BatchedLassoProblem, LassoProblem
-from l2obench.objectives.problem import gram_forward
+from l2obench.objectives.problem import GramForward
 from l2obench.objectives.tv_deconvolution import TVProblem, synthesis_problem
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient, momentum, prox_grad_step
 from support import random_lasso as lasso
@@ -62,7 +62,7 @@ def test_analytic_step_is_an_ista_iteration():
     z = ProximalGradient().solve(problem, X, lmbd, 5)
     manual = z - alpha * problem.datafit.grad(X, z)
     expected = torch.sign(manual) * torch.clamp(manual.abs() - (lmbd * alpha)[:, None], min=0)
-    step = prox_grad_step(z, gram_forward(X @ W_x, W_z), problem.penalty.prox, (lmbd * alpha)[:, None])
+    step = prox_grad_step(z, GramForward(X @ W_x, W_z), problem.penalty.prox, (lmbd * alpha)[:, None])
     torch.testing.assert_close(step, expected)
     torch.testing.assert_close(ProximalGradient().solve(problem, X, lmbd, 6), expected)
 
