@@ -12,7 +12,7 @@ from l2obench.solvers.implicit.ct import ImplicitCT
 class Solver(CTData, LearnedSolver):
     name = "implicit-L2O"
     model_class = ImplicitCT
-    parameters = {"channels": [8], "n_blocks": [3], "backward": ["jfb"], "depth": [200], "tol": [1e-3],
+    parameters = {"channels": [8], "n_blocks": [3], "prox": ["residual"], "backward": ["jfb"], "depth": [200], "tol": [1e-3],
                   "n_steps": [1000], "lr": [1e-3], "batch_size": [16],
                   "device": ["cpu"]}  # or "cuda"
     test_config = {"channels": 2, "n_blocks": 1, "depth": 5, "n_steps": 3, "batch_size": 8}

@@ -10,7 +10,7 @@ from l2obench.objectives.ct import CTProblem, ImageGradient
 from l2obench.objectives.ct_projector import ParallelBeamGeometry, Projector
 from l2obench.solvers.classical.linearized_admm import LinearizedADMM, LinearizedADMMOperator
 from l2obench.solvers.fit import fit
-from l2obench.solvers.implicit.ct import ConvAnalysis, ImplicitCT
+from l2obench.solvers.implicit.ct import AveragedProx, ConvAnalysis, ImplicitCT, conv_norm_bound
 from l2obench.solvers.implicit.fixed_point import FixedPointLayer
 from l2obench.solvers.losses import Loss
 from l2obench.solvers.training import TrainConfig
@@ -40,6 +40,44 @@ def test_conv_analysis_is_an_exact_adjoint_pair_of_norm_at_most_one():
     M = K(eye).T
     torch.testing.assert_close(Kt(torch.eye(120, dtype=torch.float64)).T, M.T)
     assert float(torch.linalg.matrix_norm(M, 2)) <= 1.0
+
+
+def test_conv_norm_bound_bounds_the_operator_norm():
+    torch.manual_seed(0)
+    w = torch.randn(3, 2, 5, 5, dtype=torch.float64)
+    eye = torch.eye(2 * 7 * 6, dtype=torch.float64).reshape(-1, 2, 7, 6)
+    M = torch.nn.functional.conv2d(eye, w, padding=2).reshape(eye.shape[0], -1)
+    norm = float(torch.linalg.matrix_norm(M, 2))
+    assert norm <= float(conv_norm_bound(w)) and norm > 0.2 * float(conv_norm_bound(w))
+
+
+def test_averaged_prox_is_firmly_nonexpansive_whatever_its_weights():
+    torch.manual_seed(0)
+    prox = AveragedProx(3, (6, 5), n_blocks=3).double().requires_grad_(False)
+    for conv in prox.convs:   # far from the initialisation: the normalisation must hold the bound
+        conv.weight.mul_(50.0)
+        conv.bias.normal_()
+    u, v = torch.randn(2, 200, 90, dtype=torch.float64)
+    tu, tv = prox(u), prox(v)
+    # ||Tu - Tv||^2 <= <Tu - Tv, u - v>: the resolvent of a monotone operator
+    assert bool(((tu - tv).square().sum(1) <= ((tu - tv) * (u - v)).sum(1) + 1e-12).all())
+    assert float((tu - tv).norm(dim=1).div((u - v).norm(dim=1)).max()) > 0.1   # not a trivial map
+
+
+def test_averaged_prox_makes_the_untrained_operator_converge(setup):
+    problem, _, d = setup
+    model = built(problem, prox="averaged", log_delta0=-3.0)
+    op = model.operator_
+    f, z = op.step_fn(d), op.init_state(d)
+    residuals = []
+    with torch.no_grad():
+        for _ in range(2000):
+            z_new = f(z)
+            residuals.append(float(((z_new - z).norm(dim=1) / z_new.norm(dim=1)).max()))
+            z = z_new
+    assert residuals[-1] < 1e-4 and residuals[-1] < 1e-2 * residuals[0]
+    x = op.readout(z)
+    assert bool(((problem.projector.apply(x) - d).norm(dim=1) <= model.delta(d) * 1.01).all())
 
 
 def test_fixed_point_is_in_the_box_and_the_learned_ball(setup):
@@ -84,7 +122,7 @@ def test_tv_min_is_the_same_step_with_the_image_gradient(setup):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"channels": 0}, "channels"), ({"n_blocks": -1}, "n_blocks"), ({"log_delta0": 1.0}, "log_delta0"),
+    ({"channels": 0}, "channels"), ({"n_blocks": -1}, "n_blocks"), ({"prox": "unet"}, "prox"), ({"log_delta0": 1.0}, "log_delta0"),
     ({"backward": "exact"}, "backward"), ({"depth": 0}, "depth"), ({"tol": -1.0}, "tol"),
     ({"forward_solver": "newton"}, "forward_solver"),
 ])
