@@ -35,8 +35,9 @@ def instances(select, patterns):
     return [inst for inst, ok in _list_parametrized_classes(*select(patterns)) if ok]
 
 
-def reconstruct(config, test_set, budget):
-    """``(x_true, {solver name: (x, seconds)}, objective)`` on the config's data set with ``test_set``."""
+def benchopt_objects(config, test_set):
+    """The config's objective (data set with ``test_set`` loaded) and solvers, as ``benchopt run`` makes
+    them; ``prepare(solver)`` sets a solver's objective (training it, or loading it from the cache)."""
     bench = Benchmark(HERE)
     seed = config.get("seed", 0)
     objective = instances(bench.check_objective_filters, config["objective"])[0]
@@ -48,10 +49,20 @@ def reconstruct(config, test_set, budget):
     RunContext().set_run_context(objective, dataset, solvers[0], 0, seed)
     objective.set_data(**dataset.get_data())
     task = objective.get_objective()
-    results = {}
-    for solver in solvers:
+
+    def prepare(solver):
         RunContext().set_run_context(objective, dataset, solver, 0, seed)
         solver.set_objective(**task)
+        return solver
+    return objective, solvers, prepare
+
+
+def reconstruct(config, test_set, budget):
+    """``(objective, {solver name: (x, seconds, iterations)})`` on the config's data set with ``test_set``."""
+    objective, solvers, prepare = benchopt_objects(config, test_set)
+    results = {}
+    for solver in solvers:
+        prepare(solver)
         n_iter = solver.trained_depth() if hasattr(solver, "trained_depth") else budget
         t0 = time.perf_counter()
         solver.run(n_iter)
@@ -84,6 +95,9 @@ def figure(objective, results, n_images, output):
             psnr, ssim = psnr_ssim(test, x_true, shape)
             labels = certificate_labels(properties(test, d_test, problem), (x[n_test:], objective.calibration[0]),
                                         problem)
+            fails = " / ".join(f"{100 * float((labels[p] == 2).float().mean()):.0f}" for p in labels)
+            print(f"{name}: {n_iter} it., all {n_test} test images: PSNR {float(psnr.mean()):.2f}, "
+                  f"SSIM {float(ssim.mean()):.3f}, fail % {'/'.join(labels)} {fails}")
         for i in range(n_images):
             ax = axes[i, j]
             ax.imshow(test[i].reshape(shape).numpy(), cmap="gray", vmin=0, vmax=1)
