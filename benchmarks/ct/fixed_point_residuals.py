@@ -8,7 +8,8 @@ mean relative error and PSNR, and the mean fidelity ratio ‖Ax − d‖/δ_lear
 derivative at a fixed point: a residual that does not fall means the model trained on something
 else (``benchmarks/ct/README.md``; ``ImplicitCT``'s ``prox``).
 
-    python benchmarks/ct/fixed_point_residuals.py --config benchmarks/ct/configs/quick.yml --n-iter 400
+    python benchmarks/ct/fixed_point_residuals.py --config benchmarks/ct/configs/quick.yml --n-iter 400 \
+        --solver "implicit-L2O[channels=4,n_blocks=3,prox=[residual,averaged],depth=20,n_steps=30,lr=3e-3,batch_size=8]"
 """
 import argparse
 
@@ -48,13 +49,15 @@ def main(argv=None):
     parser.add_argument("--config", default=str(HERE / "configs" / "quick.yml"))
     parser.add_argument("--test-set", default="in-distribution", choices=["in-distribution", "shepp-logan"])
     parser.add_argument("--n-iter", type=int, default=400)
+    parser.add_argument("--solver", action="append", help="implicit-L2O patterns replacing the config's "
+                        "(as benchopt's -s), e.g. \"implicit-L2O[...,prox=[residual,averaged]]\"")
     args = parser.parse_args(argv)
     if args.n_iter < 1:
         parser.error("--n-iter must be >= 1")
     torch.set_num_threads(1)
     with open(args.config) as f:
         config = yaml.safe_load(f)
-    config = {**config, "solver": [s for s in config["solver"] if s.startswith("implicit-L2O")]}
+    config = {**config, "solver": [s for s in args.solver or config["solver"] if s.startswith("implicit-L2O")]}
     if not config["solver"]:
         parser.error(f"{args.config} has no implicit-L2O solver")
     objective, solvers, prepare = benchopt_objects(config, args.test_set)

@@ -32,7 +32,8 @@ def test_reconstruction_figure_renders_from_benchopt_objects(tmp_path):
     assert re.search(r"FBP\[filter=ram-lak\]: 8 it\., all 8 test images: PSNR [\d.]+, SSIM 0\.\d+, fail %", proc.stdout)
     # the fixed-point diagnostics load the same trained implicit models (cache) and iterate past the depth
     diag = subprocess.run([sys.executable, str(BENCHMARKS / "ct" / "fixed_point_residuals.py"), "--config", str(path),
-                           "--test-set", "shepp-logan", "--n-iter", "10"],
+                           "--test-set", "shepp-logan", "--n-iter", "10", "--solver",
+                           "implicit-L2O[channels=2,n_blocks=1,prox=[residual,averaged],depth=4,n_steps=2,batch_size=8]"],
                           env=benchopt_env(tmp_path / "cache"), capture_output=True, text=True, timeout=600)
     assert diag.returncode == 0, diag.stdout[-3000:] + diag.stderr[-3000:]
     assert diag.stdout.count("(trained depth 4") == 2 and diag.stdout.count("it    10  residual") == 2
