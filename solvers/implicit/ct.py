@@ -83,15 +83,10 @@ class ResidualProx(nn.Module):
         return p.reshape(v.shape[0], -1)
 
 
-class AveragedProx(nn.Module):
+class AveragedProx(ResidualProx):
     r"""A firmly nonexpansive learned prox: :math:`\tfrac12(p + N(p))`, :math:`N` ``n_blocks`` gradient-step
-    blocks :math:`p - W^\top\mathrm{LeakyReLU}_{0.1}(Wp + b)` with :math:`\|W\|_2 \le 1` (module doc)."""
-
-    def __init__(self, channels, image_shape, n_blocks=3, kernel_size=5):
-        super().__init__()
-        self.image_shape, self.channels, self.pad = tuple(image_shape), channels, kernel_size // 2
-        self.convs = nn.ModuleList(nn.Conv2d(channels, channels, kernel_size, padding=self.pad)
-                                   for _ in range(n_blocks))
+    blocks :math:`p - W^\top\mathrm{LeakyReLU}_{0.1}(Wp + b)` with :math:`\|W\|_2 \le 1` (module doc).
+    The parameters of :class:`ResidualProx` (same count, same initialisation), used another way."""
 
     def forward(self, v, lam=None):   # lam: absorbed in the learned weights, as for ResidualProx
         p0 = v.reshape(-1, self.channels, *self.image_shape)
@@ -99,8 +94,8 @@ class AveragedProx(nn.Module):
         for conv in self.convs:
             # scaled only when above 1 (detached, as ConvAnalysis): smaller weights stay learnable
             w = conv.weight / conv_norm_bound(conv.weight).clamp_min(1.0)
-            p = p - F.conv_transpose2d(F.leaky_relu(F.conv2d(p, w, conv.bias, padding=self.pad), 0.1), w,
-                                       padding=self.pad)
+            p = p - F.conv_transpose2d(F.leaky_relu(F.conv2d(p, w, conv.bias, padding=conv.padding), 0.1), w,
+                                       padding=conv.padding)
         return (0.5 * (p0 + p)).reshape(v.shape[0], -1)
 
 
