@@ -35,7 +35,7 @@ as ``device=cpu`` does: the existing curves keep their names.
 from benchopt import BaseSolver
 
 from l2obench.datasets.benchopt_checks import CheckedParameters, parametrized_name
-from l2obench.objectives.validation import check_choice
+from l2obench.objectives.validation import check_choice, check_int
 
 from l2obench.solvers.device import default_device, prepare_device, resolve_device, synchronize, to_cpu, to_device
 from l2obench.solvers.fit import check_stagewise, fit, fit_with_continuation
@@ -238,7 +238,8 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
     # of the same name would hide benchopt's parameter values, so they live in this dict)
     protocol_defaults = dict(loss="supervised", all_layers=False, n_steps=100, lr=1e-3, batch_size=64,
                              stagewise=False, continuation=False, device="cpu", optimizer="adam", safeguard=False)
-    n_evals, max_eval_every, patience = 20, None, 10  # validation schedule of one training run
+    # validation schedule of one training run (a subclass may declare ``n_evals`` a parameter)
+    n_evals, max_eval_every, patience = 20, None, 10
     schedule = "cosine"  # learning-rate schedule (TrainConfig.schedule)
     grad_clip = None  # global gradient-norm clip of Adam (TrainConfig.grad_clip; Adler & Öktem clip at 1)
     measure_memory = False  # record the peak bytes saved for backward (``peak_memory`` in the metadata)
@@ -299,7 +300,12 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
         check_choice("continuation", self.protocol("continuation"), (False, True))
         check_choice("safeguard", self.protocol("safeguard"), SAFEGUARDS)
         TrainConfig.for_budget(self.protocol("n_steps"), lr=self.protocol("lr"), batch_size=self.protocol("batch_size"),
-                               optimizer=self.protocol("optimizer"))
+                               optimizer=self.protocol("optimizer"), n_evals=self.validation_count())
+
+    def validation_count(self):
+        """Validations of one training run: the ``n_evals`` parameter where a subclass declares one,
+        else the class attribute."""
+        return check_int("n_evals", self._parameters.get("n_evals", self.n_evals), low=1)
 
     def skip(self, **objective):
         if is_per_instance(objective["problem"]):
@@ -324,7 +330,7 @@ class LearnedSolver(DeviceMixin, CheckedParameters, BenchmarkData, BaseSolver):
         p = self.protocol
         config = TrainConfig.for_budget(p("n_steps"), lr=p("lr"), batch_size=p("batch_size"),
                                         seed=self.get_seed(use_repetition=True),
-                                        n_evals=5 if p("stagewise") else self.n_evals,
+                                        n_evals=5 if p("stagewise") else self.validation_count(),
                                         max_eval_every=self.max_eval_every, patience=self.patience,
                                         schedule=self.schedule, optimizer=p("optimizer"),
                                         grad_clip=self.grad_clip if p("optimizer") == "adam" else None)
