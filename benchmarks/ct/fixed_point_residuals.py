@@ -18,6 +18,8 @@ import yaml
 from plot_reconstructions import HERE, benchopt_objects
 
 from l2obench.objectives.ct import psnr_ssim
+from l2obench.objectives.metrics import relative_error
+from l2obench.solvers.implicit.anderson import relative_residual
 
 REPORTED = (1, 2, 5, 10, 20, 50, 100, 200, 400, 1000, 2000)
 
@@ -33,11 +35,11 @@ def residuals(solver, objective, n_iter):
           f"{float((delta / problem.delta(d_test)).mean()):.2f})")
     for k in range(1, n_iter + 1):
         z_new = step(z)
-        res = float(((z_new - z).norm(dim=1) / z_new.norm(dim=1).clamp_min(1e-30)).max())
+        res = relative_residual(z_new, z)
         z = z_new
         if k in REPORTED or k == n_iter:
             x = op.readout(z)
-            err = float(((x - x_true).norm(dim=1) / x_true.norm(dim=1)).mean())
+            err = float(relative_error(x, x_true).mean())
             psnr = float(psnr_ssim(x, x_true, problem.image_shape)[0].mean()) if torch.isfinite(x).all() else float("nan")
             fid = float(((problem.projector.apply(x) - d_test).norm(dim=1) / delta).mean())
             print(f"  it {k:5d}  residual {res:9.2e}  rel. error {err:7.3f}  PSNR {psnr:6.2f}  "

@@ -24,8 +24,11 @@ def objective_dict():
                 lmbd=0.1 * problem.lambda_max(data.X_test), lmbd_train=0.1 * problem.lambda_max(data.X_train))
 
 
-def adapter(name, **params):
+def adapter(name, declared=None, **params):
+    """The lasso adapter ``name`` built by benchopt; ``declared``: parameters added to its declaration."""
     cls = next(s for s in Benchmark(LASSO).get_solvers() if s.name == name)
+    if declared:
+        cls = type(f"{cls.__name__}Declared", (cls,), {"parameters": {**cls.parameters, **declared}})
     solver = cls.get_instance(**params)
     solver.get_seed = lambda **kwargs: 7  # outside a benchopt run there is no run context
     return solver
@@ -274,18 +277,10 @@ def test_the_optimizer_reaches_the_fit_pipeline(monkeypatch, tmp_path, optimizer
     assert result["train_diverged"] is False and 1 <= result["train_steps"] <= 5
 
 
-def adapter_with_n_evals(**params):
-    """SLISTA's adapter with ``n_evals`` declared a parameter (as ct's implicit-L2O declares it)."""
-    base = next(s for s in Benchmark(LASSO).get_solvers() if s.name == "SLISTA")
-    cls = type("SLISTAValidations", (base,), {"parameters": {**base.parameters, "n_evals": [20]}})
-    solver = cls.get_instance(**params)
-    solver.get_seed = lambda **kwargs: 7
-    return solver
-
-
 def test_a_declared_n_evals_sets_the_validation_schedule(monkeypatch, tmp_path):
     seen = fit_arguments(monkeypatch, tmp_path)
-    solver = adapter_with_n_evals(n_layers=2, loss="unsupervised", n_steps=8, n_evals=2)
+    # SLISTA's adapter with n_evals declared a parameter, as ct's implicit-L2O declares it
+    solver = adapter("SLISTA", {"n_evals": [20]}, n_layers=2, loss="unsupervised", n_steps=8, n_evals=2)
     solver.set_objective(**objective_dict())
     assert seen["config"].eval_every == 4  # 8 steps, 2 validations (the class attribute says 20)
     solver = adapter("SLISTA", n_layers=2, loss="unsupervised", n_steps=8)
@@ -295,7 +290,7 @@ def test_a_declared_n_evals_sets_the_validation_schedule(monkeypatch, tmp_path):
 
 def test_a_bad_n_evals_fails_when_benchopt_creates_the_adapter():
     with pytest.raises(ValueError, match=r"n_evals must be >= 1, got 0"):
-        adapter_with_n_evals(n_layers=2, n_evals=0)
+        adapter("SLISTA", {"n_evals": [20]}, n_layers=2, n_evals=0)
 
 
 # --- the stage-wise protocol parameter (l2obench.solvers.fit.STAGEWISE) ---

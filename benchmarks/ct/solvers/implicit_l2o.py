@@ -16,7 +16,7 @@ class Solver(CTData, LearnedSolver):
                   "n_steps": [1000], "lr": [1e-3], "batch_size": [16], "n_evals": [10],
                   "device": ["cpu"]}  # or "cuda"
     test_config = {"channels": 2, "n_blocks": 1, "depth": 5, "n_steps": 3, "batch_size": 8}
-    n_evals, patience = 10, 0
+    patience = 0
     # n_evals: validations of one training run (each a forward solve of the validation split: at
     # 128^2 they cost as much as the training steps, so the full config lowers it).
     # prox=residual and n_evals=10 were fixed when the baselines were named: their curves keep their names
