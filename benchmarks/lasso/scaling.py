@@ -20,7 +20,7 @@ tensors the iteration keeps alive (iterates, buffers, bias, weights; inputs not 
 ``solvers/memory.py`` counts what autograd saves for backward, not a forward's buffers.
 
 Writes ``lasso_scaling.csv`` and ``lasso_scaling.png`` (time per iteration against B and
-against n, one colour per solver, the floors dashed) under ``--out``.
+against n, one colour per solver, the floors dashed; peak memory below) under ``--out``.
 """
 import argparse
 import time
@@ -78,7 +78,10 @@ def floor_fn(D, B, form, device):
 
 def analytic_bytes(name, form, B, m, n, size):
     """Bytes the iteration keeps alive (inputs excluded): iterates and buffers, bias or residual, weights."""
-    vectors = {"ISTA": 2, "FISTA": 4, "LISTA": 2, "ALISTA": 2}[name]  # (B, n) iterates and buffers
+    # (B, n) iterates and buffers: ISTA z, z_new, the step's output; FISTA on CPU z, y and the
+    # product's output (its fused pass updates z in place); an unrolled layer its input and output.
+    # Row blocks (ProximalGradient on CPU) would hold the buffers per block only: not counted
+    vectors = {"ISTA": 3, "FISTA": 3, "LISTA": 2, "ALISTA": 2}[name]
     extra = B * n if form == "gram" else B * m  # the bias xW_x, or the residual
     weights = n * n + m * n if form == "gram" else 2 * m * n
     return size * (vectors * B * n + extra + weights)
@@ -128,22 +131,27 @@ def plot(df, path):
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     devices = sorted(df.device.unique())
-    fig, axes = plt.subplots(len(devices), 2, figsize=(11, 4 * len(devices)), squeeze=False)
+    # per device: time per iteration (floors dashed) above, peak memory below
+    fig, axes = plt.subplots(2 * len(devices), 2, figsize=(11, 8 * len(devices)), squeeze=False)
     colors = dict(zip([f"{s} ({f})" for s, f in SOLVERS], plt.cm.tab10.colors))
-    for row, device in zip(axes, devices):
-        for ax, (sweep, x, label) in zip(row, (("batch", "B", "batch size B (64×256)"),
+    for i, device in enumerate(devices):
+        for j, (sweep, x, label) in enumerate((("batch", "B", "batch size B (64×256)"),
                                                ("size", "n", "problem size n (m×n, B = 1024)"))):
             part = df[(df.device == device) & (df.sweep == sweep)]
+            time_ax, memory_ax = axes[2 * i, j], axes[2 * i + 1, j]
             for (name, form), g in part.groupby(["solver", "form"], sort=False):
                 key = f"{name} ({form})"
-                ax.loglog(g[x], g.time_per_iter_s, "o-", color=colors[key], label=key)
+                time_ax.loglog(g[x], g.time_per_iter_s, "o-", color=colors[key], label=key)
+                memory_ax.loglog(g[x], g.peak_bytes / 2**20, "o-", color=colors[key], label=key)
             for form, style in (("gram", "--"), ("residual", ":")):
                 g = part[(part.form == form)].groupby(x).floor_per_iter_s.median()
-                ax.loglog(g.index, g.values, style, color="black", label=f"matmul floor ({form})")
-            ax.set_xlabel(label)
-            ax.set_ylabel(f"time per iteration (s), {device}")
-            ax.grid(True, which="both", alpha=0.3)
-        row[0].legend(fontsize=7)
+                time_ax.loglog(g.index, g.values, style, color="black", label=f"matmul floor ({form})")
+            time_ax.set_ylabel(f"time per iteration (s), {device}")
+            memory_ax.set_ylabel(f"peak memory (MiB, {part.memory.iloc[0]}), {device}")
+            for ax in (time_ax, memory_ax):
+                ax.set_xlabel(label)
+                ax.grid(True, which="both", alpha=0.3)
+        axes[2 * i, 0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

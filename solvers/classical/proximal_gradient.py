@@ -159,23 +159,24 @@ class ProximalGradient:
         affine = problem.datafit.gradient_step(X, alpha, self.form)
         prox = problem.penalty.prox
         # preallocated buffers: at B·n ≈ 10⁶ fresh allocations cost as much as the element-wise work
-        u, z_new = torch.empty_like(z), torch.empty_like(z)
+        u = torch.empty_like(z)
         y = z.clone() if self.accelerated else z
         t = torch.ones(z.shape[0], 1, dtype=z.dtype, device=z.device) if self.restart else 1.0
         # the same step and extrapolation with the element-wise work in one compiled pass, where exact
-        fused = (FusedStep(affine, thresh, buf=u) if self.accelerated and not self.restart
+        fused = (FusedStep(affine, thresh, y, z, buf=u) if self.accelerated and not self.restart
                  and fusable(affine, problem.penalty, thresh, z) else None)
+        z_new = None if fused is not None else torch.empty_like(z)
         for it in range(n_iter):
-            if fused is not None:  # writes z_new and y
+            if fused is not None:
                 t, beta = extrapolation_weight(t)
-                fused(y, z, z_new, beta)
+                fused(beta)  # z ← z_{k+1} in place
             else:
                 prox_grad_step(y, affine, prox, thresh, out=z_new, buf=u, state=prox_state)
                 if self.accelerated:
                     t = momentum(z, z_new, y, t, self.restart)
                 else:
                     y = z_new
-            z, z_new = z_new, z
+                z, z_new = z_new, z
             if callback is not None and callback(it + 1, z) is True:
                 break
         return z

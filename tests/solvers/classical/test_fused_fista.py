@@ -38,6 +38,23 @@ def test_fused_iterates_equal_the_unfused_ones(monkeypatch, dtype, atol, one_thr
         torch.testing.assert_close(fused, plain, rtol=0, atol=atol)
 
 
+@pytest.mark.parametrize("form", ["gram", "residual"])
+def test_fused_callback_sees_each_iterate_and_stops(monkeypatch, form):
+    """The fused pass overwrites z in place and swaps its buffers: the callback still sees z_k."""
+    problem, X, lmbd = random_lasso(seed=8, B=5)
+    seen = {True: {}, False: {}}
+    for fuse in (True, False):
+        def record(k, z, fuse=fuse):
+            seen[fuse][k] = z.clone()
+            return k == 7
+        monkeypatch.setattr(f"{MODULE}.fusable", lambda *args, fuse=fuse: fuse and fused_fista.fusable(*args))
+        Z = ProximalGradient(accelerated=True, form=form).solve(problem, X, lmbd, 50, callback=record)
+        torch.testing.assert_close(Z, seen[fuse][7], rtol=0, atol=0)  # stopped at 7, returned z_7
+    assert sorted(seen[True]) == sorted(seen[False]) == list(range(1, 8))
+    for k in range(1, 8):
+        torch.testing.assert_close(seen[True][k], seen[False][k], rtol=0, atol=1e-12)
+
+
 def test_fused_blocks_of_rows_equal_the_whole_batch(monkeypatch):
     problem, X, lmbd = random_lasso(seed=4, B=9)
     whole, _ = solve(monkeypatch, True, problem, X, lmbd, 50)
