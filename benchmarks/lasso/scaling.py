@@ -8,7 +8,8 @@ m×n ∈ {64×256, 250×500, 500×1000, 1000×2000} at B = 1024. Solvers: ISTA a
 forms of the gradient step (``ProximalGradient(form=...)``), an untrained LISTA (Gram form,
 learned weights = the analytic ones) and an untrained ALISTA (residual form), forward only,
 under ``torch.no_grad``. Each row also holds the *matmul floor* of its form (the bare products
-one iteration needs, into preallocated outputs, as in ``speed.py``) and the ratio to it.
+one iteration needs with the data term's own step weights, into preallocated outputs:
+``speed.py``'s ``floor_products``) and the ratio to it.
 
 Time per iteration: classical solvers by differencing two run lengths, (T(2N) − T(N)) / N (the
 set-up cancels), learned ones likewise over their layers; the solver and its floor are
@@ -36,6 +37,7 @@ from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 from l2obench.solvers.threads import set_torch_threads
 from l2obench.solvers.unrolled.lasso.alista import ALISTA
 from l2obench.solvers.unrolled.lasso.lista import LISTA
+from speed import floor_products  # the floor, written once (benchmarks/lasso/speed.py)
 
 COLUMNS = ["device", "sweep", "solver", "form", "B", "m", "n", "time_per_iter_s", "floor_per_iter_s",
            "ratio", "peak_bytes", "memory"]
@@ -62,18 +64,6 @@ def timed(fn, device):
     fn()
     sync(device)
     return time.perf_counter() - start
-
-
-def floor_fn(D, B, form, device):
-    """The bare products of one iteration of ``form`` into preallocated outputs."""
-    m, n = D.shape
-    Y = torch.randn(B, n, dtype=D.dtype, device=device)
-    out_n, out_m = torch.empty_like(Y), torch.empty(B, m, dtype=D.dtype, device=device)
-    if form == "gram":
-        W = torch.eye(n, dtype=D.dtype, device=device) - D.T @ D / 100
-        return lambda: torch.mm(Y, W, out=out_n)
-    Dt = D.T.contiguous()
-    return lambda: torch.mm(torch.mm(Y, Dt, out=out_m), D, out=out_n)
 
 
 def analytic_bytes(name, form, B, m, n, size):
@@ -105,7 +95,7 @@ def measure(sweep, B, m, n, device, n_iter, repeats):
         else:
             model = learned(name, problem, 2 * n_iter, device)
             run = lambda k, mdl=model: mdl.forward(X, lmbd, n_layers=k)  # noqa: E731
-        floor = floor_fn(D, B, form, device)
+        step = problem.datafit.gradient_step(X, 1.0 / problem.datafit.lipschitz, form)  # the floor's weights
         with torch.no_grad():
             run(n_iter)  # warm-up: thread pools, allocator, kernels
             if device == "cuda":
@@ -114,7 +104,7 @@ def measure(sweep, B, m, n, device, n_iter, repeats):
             times, floors = [], []
             for _ in range(repeats):  # interleaved: the solver and its floor see the same load
                 times.append((timed(lambda: run(2 * n_iter), device) - timed(lambda: run(n_iter), device)) / n_iter)
-                floors.append(timed(lambda: [floor() for _ in range(n_iter)], device) / n_iter)
+                floors.append(timed(floor_products(step, B, n_iter), device) / n_iter)
         if device == "cuda":
             peak, memory = torch.cuda.max_memory_allocated() - base, "measured"
         else:

@@ -19,6 +19,7 @@ import torch
 
 from l2obench.datasets.sparse_coding import make_compressed_sensing
 from l2obench.objectives.lasso import LassoProblem
+from l2obench.objectives.problem import GramForward
 from l2obench.solvers.classical.proximal_gradient import ProximalGradient
 from l2obench.solvers.threads import set_torch_threads
 
@@ -44,6 +45,23 @@ def pick_form(form, m, n):
     return form if form != "auto" else ("gram" if n < 2 * m else "residual")
 
 
+def floor_products(step, B, n_iter):
+    """``n_iter`` bare products of one iteration of ``step`` (the data term's ``gradient_step``: its
+    Gram or residual form, so the solver's own weights and device), as a callable; the input and
+    outputs are allocated here, afresh for each call of this function, as each solve makes its own.
+
+    Gram form: one (B,n)×(n,n) product; residual form: (B,n)×(n,m) then (B,m)×(m,n).
+    """
+    W = step.W if isinstance(step, GramForward) else step.At
+    like = dict(dtype=W.dtype, device=W.device)
+    Y = torch.randn(B, W.shape[0], dtype=W.dtype, generator=torch.Generator().manual_seed(0)).to(**like)
+    out_n = torch.empty_like(Y)
+    if isinstance(step, GramForward):
+        return lambda: [torch.mm(Y, step.W, out=out_n) for _ in range(n_iter)]
+    out_m = torch.empty(B, step.A.shape[0], **like)
+    return lambda: [torch.mm(torch.mm(Y, step.At, out=out_m), step.A, out=out_n) for _ in range(n_iter)]
+
+
 def measure(B, m, n, dtype, n_iter, repeats, form="auto"):
     """Set-up time, and the medians of FISTA's time per iteration, the floor's, and their ratio.
 
@@ -63,21 +81,13 @@ def measure(B, m, n, dtype, n_iter, repeats, form="auto"):
     setup = median_time(lambda: solver.solve(LassoProblem(D), X, lmbd, 0), repeats)
     solver.solve(problem, X, lmbd, n_iter)  # warm-up: thread pools, allocator, the step weights
     step = problem.datafit.gradient_step(X, 1.0 / problem.datafit.lipschitz, form)
-    generator = torch.Generator().manual_seed(0)
-
-    def products():
-        Y = torch.randn(B, n, dtype=dtype, generator=generator)
-        out_n, out_m = torch.empty(B, n, dtype=dtype), torch.empty(B, m, dtype=dtype)
-        if form == "gram":  # one (B,n)×(n,n) product; outputs preallocated, as FISTA's are
-            return lambda: [torch.mm(Y, step.W, out=out_n) for _ in range(n_iter)]
-        return lambda: [torch.mm(torch.mm(Y, step.At, out=out_m), step.A, out=out_n) for _ in range(n_iter)]
 
     fista, floor = [], []
     for _ in range(repeats):  # interleave so that both see the same machine load
         long = median_time(lambda: solver.solve(problem, X, lmbd, 2 * n_iter), 1)
         short = median_time(lambda: solver.solve(problem, X, lmbd, n_iter), 1)
         fista.append((long - short) / n_iter)
-        floor.append(median_time(products(), 1) / n_iter)
+        floor.append(median_time(floor_products(step, B, n_iter), 1) / n_iter)
     ratio = np.median(np.array(fista) / np.array(floor))
     return setup, float(np.median(fista)), float(np.median(floor)), float(ratio)
 

@@ -5,7 +5,7 @@ from support import load_script as load
 
 
 def load_script():
-    return load("benchmarks/lasso/scaling.py", "lasso_scaling")
+    return load("benchmarks/lasso/scaling.py", "lasso_scaling", on_path=True)  # it imports speed.py
 
 
 def test_quick_run_writes_csv_and_figure(tmp_path):
